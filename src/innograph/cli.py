@@ -1,0 +1,80 @@
+"""The ``innograph`` command line: the composition root that wires the modules together."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import InnographError, ProfileError
+from .parsing import parse_bytes
+from .records import ParsedProfile
+from .vocab import survey_options
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="innograph")
+def main() -> None:
+    """innograph: city innovation-capacity profiles as a linked-data knowledge graph."""
+
+
+def _read(path: Path) -> ParsedProfile:
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise ProfileError(str(path), 1, f"expected a readable file ({error.strerror})") from None
+    return parse_bytes(data, str(path), survey_options())
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print each record as JSON.")
+@click.option("--coverage", is_flag=True, help="List unmapped lines and a summary per file.")
+def parse(files: tuple[Path, ...], as_json: bool, coverage: bool) -> None:
+    """Parse profile FILES into typed records; every line is accounted for.
+
+    Exit status: 0 when every file parsed, 2 when any could not be read (the others are
+    still parsed and reported).
+    """
+    failed = False
+    for path in files:
+        try:
+            parsed = _read(path)
+        except InnographError as error:
+            click.echo(error.public_message, err=True)
+            failed = True
+            continue
+        if as_json:
+            click.echo(json.dumps(dataclasses.asdict(parsed.profile), ensure_ascii=False, indent=2))
+        elif not coverage:
+            click.echo(summary(parsed))
+        if coverage:
+            for line in parsed.unmapped:
+                click.echo(f"{path.name}:{line.number}: unmapped: {line.text.strip()}")
+            click.echo(
+                f"{path.name}: {parsed.profile.line_count} lines, {len(parsed.unmapped)} unmapped"
+            )
+    sys.exit(2 if failed else 0)
+
+
+def summary(parsed: ParsedProfile) -> str:
+    """A short human-readable account of a record."""
+    profile = parsed.profile
+    header = profile.header
+    name = header.display_name.value if header.display_name else "(name not on page)"
+    facts = [
+        f"{name} ({profile.source}, {profile.rendering} rendering,"
+        f" wave {profile.survey.wave or 'unknown'})",
+        f"  mayor: {header.mayor.name if header.mayor else '-'}",
+        f"  population: {header.population.value if header.population else '-'}",
+        f"  lead innovation officer(s): {', '.join(p.name for p in header.lead_officers) or '-'}",
+        f"  goals: {len(profile.goals)}, success factors: {len(profile.success_factors)},"
+        f" policy areas: {len(profile.policy_focus.areas)}, roles: {len(profile.roles.roles)}",
+    ]
+    if profile.truncated_at:
+        facts.append(f"  truncated: the text ends at line {profile.truncated_at}")
+    return "\n".join(facts)

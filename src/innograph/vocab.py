@@ -1,0 +1,81 @@
+"""Namespaces, IRI slug rules, and the ontology, vocabularies and shapes shipped as package data.
+
+Files are read from the installed package (``innograph/_data``) or, in a source checkout, from
+the repository's top-level folders; never from the network.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cache
+from pathlib import Path
+
+from rdflib import Graph, Namespace
+from rdflib.namespace import SKOS
+
+from .records import SurveyOptions, normalise
+
+IG = Namespace("https://w3id.org/innograph/def/")
+VOCAB = "https://w3id.org/innograph/vocab/"
+
+_PACKAGE = Path(__file__).resolve().parent
+_SOURCE_TREE = _PACKAGE.parent.parent
+
+
+def data_dir(name: str) -> Path:
+    """The folder ``ontology`` or ``shapes``, from package data or the source tree."""
+    for candidate in (_PACKAGE / "_data" / name, _SOURCE_TREE / name):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError(f"innograph is installed without its {name}/ folder")
+
+
+def slug(text: str) -> str:
+    """The IRI slug of a label: ASCII, lower case, '&' as 'and', apostrophes dropped.
+
+    >>> slug("Leadership from Metro Mayor")
+    'leadership-from-metro-mayor'
+    >>> slug("Idea generation & brainstorming")
+    'idea-generation-and-brainstorming'
+    >>> slug("Bogotá’s “Lab”")
+    'bogotas-lab'
+    """
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    lowered = re.sub(r"['’]", "", ascii_text.replace("&", " and ").lower())
+    return re.sub(r"[^a-z0-9]+", "-", lowered).strip("-") or "unnamed"
+
+
+def scheme_iri(scheme: str) -> str:
+    return VOCAB + scheme
+
+
+def concept_iri(scheme: str, concept_slug: str) -> str:
+    return f"{VOCAB}{scheme}/{concept_slug}"
+
+
+def vocabulary_files() -> list[Path]:
+    return sorted((data_dir("ontology") / "vocabularies").glob("*.ttl"))
+
+
+@cache
+def vocabularies() -> Graph:
+    graph = Graph()
+    for path in vocabulary_files():
+        graph.parse(path, format="turtle")
+    return graph
+
+
+@cache
+def survey_options() -> SurveyOptions:
+    """Every scheme's labels and variants (normalised) mapped to the concept's slug."""
+    graph = vocabularies()
+    schemes: dict[str, dict[str, str]] = {}
+    for concept, scheme in graph.subject_objects(SKOS.inScheme):
+        scheme_name = str(scheme).removeprefix(VOCAB)
+        concept_slug = str(concept).removeprefix(f"{VOCAB}{scheme_name}/")
+        labels = schemes.setdefault(scheme_name, {})
+        for predicate in (SKOS.prefLabel, SKOS.altLabel):
+            for label in graph.objects(concept, predicate):
+                labels.setdefault(normalise(str(label)), concept_slug)
+    return SurveyOptions({name: dict(sorted(labels.items())) for name, labels in schemes.items()})
