@@ -145,7 +145,10 @@ def _read_headed(ledger: Ledger, first: int, options: SurveyOptions, source: str
         else DataAvailability()
     )
     complete = bool(data.sufficient or data.insufficient)
-    survey = frames.survey_context(strategy, approach, note, funding.dedicated, "vision" in by_key)
+    # The note stands between the spotlight and the vision: only a page that shows both can
+    # say by its absence that the city is a 2020 respondent.
+    note_visible = "spotlight" in by_key and "vision" in by_key
+    survey = frames.survey_context(strategy, approach, note, funding.dedicated, note_visible)
     profile = Profile(
         source=source,
         line_count=len(ledger.lines),
@@ -203,7 +206,11 @@ def _read_flattened(ledger: Ledger, first: int, options: SurveyOptions, source: 
     flat = read_flat(ledger, first, options)
     complete = flat.partnerships.data_sentence is not None
     survey = frames.survey_context(
-        flat.strategy, flat.approach, flat.note, flat.funding.dedicated, flat.strategy is not None
+        flat.strategy,
+        flat.approach,
+        flat.note,
+        flat.funding.dedicated,
+        bool(flat.goals or flat.success_factors) and flat.strategy is not None,
     )
     return Profile(
         source=source,

@@ -243,7 +243,7 @@ def survey_context(
     approach_statement: Statement | None,
     note: Sourced[int] | None,
     funding: Statement | None,
-    vision_seen: bool,
+    note_visible: bool,
 ) -> SurveyContext:
     """Tell the site version from the quoted shares and the survey wave from the note line."""
     original: list[str] = []
@@ -271,7 +271,7 @@ def survey_context(
         evidence = "updated site: " + ", ".join(updated)
         if note is not None:
             return SurveyContext("updated", note, 2018, evidence + "; a 2018 respondent")
-        if vision_seen:
+        if note_visible:
             return SurveyContext(
                 "updated", None, 2020, evidence + "; no snapshot note, so a 2020 respondent"
             )
