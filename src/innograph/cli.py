@@ -10,10 +10,17 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .errors import InnographError, ProfileError
+from .errors import InnographError, ProfileError, UsageError
 from .parsing import parse_bytes
+from .pipeline import build as build_dataset
+from .pipeline import load_dataset
+from .query import FORMATS, render, run_query
 from .records import ParsedProfile
+from .settings import Settings
 from .vocab import survey_options
+
+DEFAULT_PROFILES = Path("data/profiles")
+DEFAULT_OUT = Path("build")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -78,3 +85,52 @@ def summary(parsed: ParsedProfile) -> str:
     if profile.truncated_at:
         facts.append(f"  truncated: the text ends at line {profile.truncated_at}")
     return "\n".join(facts)
+
+
+def fail(error: InnographError) -> None:
+    click.echo(error.public_message, err=True)
+    sys.exit(error.exit_code)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), default=DEFAULT_OUT, show_default=True,
+              help="Folder for innograph.nq and innograph.trig.")
+@click.option("--base-iri", default=None, help="Base of data IRIs [env INNOGRAPH_BASE_IRI].")
+def build(paths: tuple[Path, ...], out: Path, base_iri: str | None) -> None:
+    """Build the dataset from profile PATHS (files or folders; default data/profiles/).
+
+    Nothing is written unless every profile could be read; each one that could not is
+    reported as FILE:LINE: what was expected (exit status 2).
+    """
+    try:
+        settings = Settings.from_env(base_iri=base_iri)  # type: ignore[arg-type]
+        report = build_dataset(paths or (DEFAULT_PROFILES,), out, settings)
+    except (InnographError, ValueError) as error:
+        fail(error if isinstance(error, InnographError) else UsageError(str(error)))
+        return
+    for reject in report.rejects:
+        click.echo(reject.public_message, err=True)
+    if report.rejects:
+        click.echo(f"build failed: {len(report.rejects)} profile(s) rejected; nothing written", err=True)
+        sys.exit(2)
+    click.echo(f"built {len(report.profiles)} profile(s), {report.quads} quads into {out}/")
+
+
+@main.command()
+@click.argument("sparql")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), default=DEFAULT_OUT, show_default=True,
+              help="Folder of the built dataset.")
+def query(sparql: str, fmt: str, out: Path) -> None:
+    """Answer a SPARQL query over the built graph. SPARQL may be a query or a .rq file.
+
+    The default graph is the union of all named graphs, so queries without GRAPH find
+    every profile.
+    """
+    try:
+        path = Path(sparql)
+        text = path.read_text(encoding="utf-8") if sparql.endswith(".rq") and path.is_file() else sparql
+        click.echo(render(run_query(load_dataset(out), text), fmt).rstrip("\n"))
+    except InnographError as error:
+        fail(error)

@@ -1,0 +1,125 @@
+"""The build use case: read, parse, map, and write the dataset (TriG and N-Quads) atomically."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rdflib import Dataset, URIRef
+
+from . import __version__
+from .errors import InnographError, ProfileError, UsageError
+from .mapping import Quad, SourceDocument, map_profile
+from .parsing import parse_bytes
+from .settings import Settings
+from .vocab import data_dir, survey_options, vocabulary_files
+
+NQUADS_NAME = "innograph.nq"
+TRIG_NAME = "innograph.trig"
+
+
+@dataclass
+class BuildReport:
+    profiles: list[str] = field(default_factory=list)
+    rejects: list[InnographError] = field(default_factory=list)
+    quads: int = 0
+
+
+def profile_files(paths: Iterable[Path]) -> list[Path]:
+    """The ``.txt`` files named, or found in the folders named, sorted for a stable build."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(sorted(path.glob("*.txt")))
+        elif path.exists():
+            found.append(path)
+        else:
+            raise UsageError(f"{path}: no such file or folder")
+    return sorted(set(found), key=lambda p: (p.name, str(p)))
+
+
+def vocabulary_quads(base: str) -> list[Quad]:
+    """The ontology and the SKOS schemes, each in a named graph of its own."""
+    dataset = Dataset()
+    ontology = dataset.graph(URIRef(f"{base}graph/ontology"))
+    for path in sorted(data_dir("ontology").glob("*.ttl")):
+        ontology.parse(path, format="turtle")
+    vocabularies = dataset.graph(URIRef(f"{base}graph/vocabularies"))
+    for path in vocabulary_files():
+        vocabularies.parse(path, format="turtle")
+    return [
+        (s, p, o, graph.identifier)  # type: ignore[misc]
+        for graph in (ontology, vocabularies)
+        for s, p, o in graph
+    ]
+
+
+def map_files(files: list[Path], base: str, report: BuildReport) -> list[Quad]:
+    options = survey_options()
+    quads: list[Quad] = []
+    for path in files:
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            report.rejects.append(ProfileError(str(path), 1, f"expected a readable file ({error.strerror})"))
+            continue
+        try:
+            parsed = parse_bytes(data, str(path), options)
+        except ProfileError as error:
+            report.rejects.append(error)
+            continue
+        quads.extend(map_profile(parsed.profile, SourceDocument.of(path.name, data), base, __version__))
+        report.profiles.append(path.name)
+    return quads
+
+
+def build(paths: Iterable[Path], out: Path, settings: Settings) -> BuildReport:
+    """Build the dataset; writes nothing unless every profile was read."""
+    report = BuildReport()
+    files = profile_files(paths)
+    if not files:
+        raise UsageError("no profile files (*.txt) found in the given paths")
+    quads = map_files(files, settings.base_iri, report)
+    if report.rejects:
+        return report
+    quads.extend(vocabulary_quads(settings.base_iri))
+    dataset = Dataset()
+    for s, p, o, g in quads:
+        dataset.add((s, p, o, g))
+    report.quads = len(dataset)
+    out.mkdir(parents=True, exist_ok=True)
+    write_atomically(out / NQUADS_NAME, canonical_nquads(dataset))
+    write_atomically(out / TRIG_NAME, dataset.serialize(format="trig").encode("utf-8"))
+    return report
+
+
+def canonical_nquads(dataset: Dataset) -> bytes:
+    """N-Quads with lines sorted: byte-identical for the same quads (there are no blank nodes)."""
+    text = dataset.serialize(format="nquads")
+    lines = sorted({line for line in text.splitlines() if line.strip()})
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write to a temporary file beside ``path``, then rename it over ``path``."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def load_dataset(out: Path) -> Dataset:
+    """The built dataset, with the default graph as the union of the named graphs."""
+    path = out / NQUADS_NAME
+    if not path.exists():
+        raise UsageError(f"{path}: no built graph here; run 'innograph build' first")
+    dataset = Dataset(default_union=True)
+    dataset.parse(path, format="nquads")
+    return dataset
