@@ -12,9 +12,9 @@ import click
 from . import __version__
 from .errors import InnographError, ProfileError, UsageError
 from .parsing import parse_bytes
+from .pipeline import NQUADS_NAME
 from .pipeline import build as build_dataset
-from .pipeline import load_dataset
-from .query import FORMATS, render, run_query
+from .query import FORMATS, load_store, render, run_query
 from .records import ParsedProfile
 from .settings import Settings
 from .vocab import survey_options
@@ -94,8 +94,13 @@ def fail(error: InnographError) -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--out", type=click.Path(path_type=Path), default=DEFAULT_OUT, show_default=True,
-              help="Folder for innograph.nq and innograph.trig.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_OUT,
+    show_default=True,
+    help="Folder for innograph.nq and innograph.trig.",
+)
 @click.option("--base-iri", default=None, help="Base of data IRIs [env INNOGRAPH_BASE_IRI].")
 def build(paths: tuple[Path, ...], out: Path, base_iri: str | None) -> None:
     """Build the dataset from profile PATHS (files or folders; default data/profiles/).
@@ -112,7 +117,9 @@ def build(paths: tuple[Path, ...], out: Path, base_iri: str | None) -> None:
     for reject in report.rejects:
         click.echo(reject.public_message, err=True)
     if report.rejects:
-        click.echo(f"build failed: {len(report.rejects)} profile(s) rejected; nothing written", err=True)
+        click.echo(
+            f"build failed: {len(report.rejects)} profile(s) rejected; nothing written", err=True
+        )
         sys.exit(2)
     click.echo(f"built {len(report.profiles)} profile(s), {report.quads} quads into {out}/")
 
@@ -120,8 +127,13 @@ def build(paths: tuple[Path, ...], out: Path, base_iri: str | None) -> None:
 @main.command()
 @click.argument("sparql")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
-@click.option("--out", type=click.Path(path_type=Path), default=DEFAULT_OUT, show_default=True,
-              help="Folder of the built dataset.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_OUT,
+    show_default=True,
+    help="Folder of the built dataset.",
+)
 def query(sparql: str, fmt: str, out: Path) -> None:
     """Answer a SPARQL query over the built graph. SPARQL may be a query or a .rq file.
 
@@ -130,7 +142,11 @@ def query(sparql: str, fmt: str, out: Path) -> None:
     """
     try:
         path = Path(sparql)
-        text = path.read_text(encoding="utf-8") if sparql.endswith(".rq") and path.is_file() else sparql
-        click.echo(render(run_query(load_dataset(out), text), fmt).rstrip("\n"))
+        text = (
+            path.read_text(encoding="utf-8")
+            if sparql.endswith(".rq") and path.is_file()
+            else sparql
+        )
+        click.echo(render(run_query(load_store(out / NQUADS_NAME), text), fmt).rstrip("\n"))
     except InnographError as error:
         fail(error)

@@ -1,8 +1,10 @@
 """Records to quads: pure, deterministic, one named graph per profile, no blank nodes.
 
 Every fact the page states is a node that carries ``ig:sourceLine`` (and ``ig:sourceLineEnd``
-when it spans several lines); the few plain attributes of a profile (display name, country,
-website link line) are reified as ``rdf:Statement`` nodes with the same line properties.
+when it spans several lines), typed xsd:integer because Oxigraph stores derived integer types
+as xsd:integer and a narrower type would not survive the round trip. The few plain attributes
+of a profile (display name, country, website link line) are reified as ``rdf:Statement``
+nodes with the same line properties.
 The IRI patterns are documented in the README ("IRIs").
 """
 
@@ -26,7 +28,10 @@ QB = Namespace("http://purl.org/linked-data/cube#")
 Quad = tuple[URIRef, URIRef, URIRef | Literal, URIRef]
 
 SHARE_MEASURES = {
-    "strategy": ("explicit-strategy", "share of cities that {value} an explicit innovation strategy"),
+    "strategy": (
+        "explicit-strategy",
+        "share of cities that {value} an explicit innovation strategy",
+    ),
     "approach": ("approach", "share of cities whose approach to innovation capacity is {value}"),
     "funding": ("dedicated-funding", "share of cities that {value} dedicated funding"),
 }
@@ -81,9 +86,9 @@ class Mapper:
         self._quads.add((subject, predicate, obj, self.graph))
 
     def lines(self, node: URIRef, span: Span) -> None:
-        self.add(node, IG.sourceLine, Literal(span.first, datatype=XSD.positiveInteger))
+        self.add(node, IG.sourceLine, Literal(span.first, datatype=XSD.integer))
         if span.last != span.first:
-            self.add(node, IG.sourceLineEnd, Literal(span.last, datatype=XSD.positiveInteger))
+            self.add(node, IG.sourceLineEnd, Literal(span.last, datatype=XSD.integer))
 
     def node(self, path: str, rdf_type: URIRef, span: Span | None = None) -> URIRef:
         iri = URIRef(f"{self.iri}/{path}")
@@ -92,7 +97,9 @@ class Mapper:
             self.lines(iri, span)
         return iri
 
-    def statement(self, name: str, subject: URIRef, predicate: URIRef, obj: Literal, span: Span) -> None:
+    def statement(
+        self, name: str, subject: URIRef, predicate: URIRef, obj: Literal, span: Span
+    ) -> None:
         """A plain attribute, asserted and reified so that its line is queryable."""
         self.add(subject, predicate, obj)
         node = self.node(f"statement/{name}", RDF.Statement, span)
@@ -113,7 +120,12 @@ class Mapper:
         return iri
 
     def choices(
-        self, choices: Iterable[Choice], scheme: str, path: str, rdf_type: URIRef, link: URIRef,
+        self,
+        choices: Iterable[Choice],
+        scheme: str,
+        path: str,
+        rdf_type: URIRef,
+        link: URIRef,
         ranked: bool = False,
     ) -> list[URIRef]:
         nodes = []
@@ -125,7 +137,7 @@ class Mapper:
             self.add(node, IG.concept, self.concept(scheme, choice))
             self.add(node, IG.wording, Literal(choice.wording, lang="en"))
             if ranked:
-                self.add(node, IG.rank, Literal(position, datatype=XSD.positiveInteger))
+                self.add(node, IG.rank, Literal(position, datatype=XSD.integer))
             nodes.append(node)
         return nodes
 
@@ -143,7 +155,11 @@ class Mapper:
         graph_add(iri, IG.measure, Literal(measure))
         graph_add(iri, IG.answer, Literal(statement.value))
         graph_add(iri, IG.shareText, Literal(statement.share, lang="en"))
-        graph_add(iri, RDFS.label, Literal(label.format(value=statement.value.replace("-", " ")), lang="en"))
+        graph_add(
+            iri,
+            RDFS.label,
+            Literal(label.format(value=statement.value.replace("-", " ")), lang="en"),
+        )
         if statement.share_percent is not None:
             graph_add(iri, IG.sharePercent, Literal(statement.share_percent, datatype=XSD.decimal))
         if self.profile.survey.site_version:
@@ -177,7 +193,7 @@ class Mapper:
         self.add(self.document, RDF.type, IG.SourceDocument)
         self.add(self.document, DCTERMS.identifier, Literal(self.source.name))
         self.add(self.document, IG.sha256, Literal(self.source.sha256))
-        self.add(self.document, IG.lineCount, Literal(profile.line_count, datatype=XSD.nonNegativeInteger))
+        self.add(self.document, IG.lineCount, Literal(profile.line_count, datatype=XSD.integer))
         if profile.source_url is not None:
             self.add(self.document, DCTERMS.source, URIRef(profile.source_url.value))
         self.add(p, RDF.type, IG.Profile)
@@ -185,7 +201,7 @@ class Mapper:
         self.add(p, PROV.wasDerivedFrom, self.document)
         self.add(p, IG.rendering, Literal(profile.rendering))
         if profile.truncated_at is not None:
-            self.add(p, IG.truncatedAtLine, Literal(profile.truncated_at, datatype=XSD.positiveInteger))
+            self.add(p, IG.truncatedAtLine, Literal(profile.truncated_at, datatype=XSD.integer))
         survey = profile.survey
         if survey.wave is not None:
             self.add(p, IG.surveyWave, URIRef(concept_iri("survey-waves", str(survey.wave))))
@@ -195,7 +211,11 @@ class Mapper:
         if survey.snapshot_note_year is not None:
             note = self.node("snapshot-note", IG.SnapshotNote, survey.snapshot_note_year.span)
             self.add(p, IG.snapshotNote, note)
-            self.add(note, IG.producedIn, Literal(str(survey.snapshot_note_year.value), datatype=XSD.gYear))
+            self.add(
+                note,
+                IG.producedIn,
+                Literal(str(survey.snapshot_note_year.value), datatype=XSD.gYear),
+            )
         self.add(self.city, RDF.type, IG.City)
         self.add(self.administration, RDF.type, IG.CityAdministration)
         self.add(self.administration, IG.administers, self.city)
@@ -207,7 +227,9 @@ class Mapper:
             self.statement("display-name", p, IG.displayName, name, header.display_name.span)
             self.add(self.city, RDFS.label, name)
         if header.country is not None:
-            self.statement("country", p, IG.countryName, Literal(header.country.value), header.country.span)
+            self.statement(
+                "country", p, IG.countryName, Literal(header.country.value), header.country.span
+            )
         if header.website_link is not None:
             self.statement("website-link", p, IG.hasWebsiteLink, Literal(True), header.website_link)
         if header.population is not None:
@@ -220,8 +242,12 @@ class Mapper:
         if header.mayor is not None:
             self.post("mayor", IG.mayorRole, IG.mayor, [header.mayor])
         if header.lead_officers:
-            self.post("lead-innovation-officer", IG.leadInnovationOfficerRole, IG.leadInnovationOfficer,
-                      list(header.lead_officers))
+            self.post(
+                "lead-innovation-officer",
+                IG.leadInnovationOfficerRole,
+                IG.leadInnovationOfficer,
+                list(header.lead_officers),
+            )
 
     def post(self, name: str, role: URIRef, link: URIRef, people: list[Person]) -> None:
         post = URIRef(f"{self.city}/post/{name}")
@@ -242,15 +268,32 @@ class Mapper:
     def answers(self) -> None:
         profile = self.profile
         self.choices(profile.goals, "goals", "goal", IG.GoalSelection, IG.goal, ranked=True)
-        self.choices(profile.success_factors, "success-factors", "success-factor",
-                     IG.SuccessFactorSelection, IG.successFactor, ranked=True)
+        self.choices(
+            profile.success_factors,
+            "success-factors",
+            "success-factor",
+            IG.SuccessFactorSelection,
+            IG.successFactor,
+            ranked=True,
+        )
         self.choices(profile.terms, "terms", "term", IG.TermSelection, IG["term"])
-        self.choices(profile.activities.selected, "activities", "activity", IG.ActivitySelection, IG.activity)
+        self.choices(
+            profile.activities.selected, "activities", "activity", IG.ActivitySelection, IG.activity
+        )
         if profile.activities.also_include is not None:
-            nodes = self.choices(profile.activities.also_include_items, "activities", "also-include",
-                                 IG.ActivitySelection, IG.activity)
+            nodes = self.choices(
+                profile.activities.also_include_items,
+                "activities",
+                "also-include",
+                IG.ActivitySelection,
+                IG.activity,
+            )
             for node in nodes:
-                self.add(node, IG.statedInSentence, Literal(profile.activities.also_include.value, lang="en"))
+                self.add(
+                    node,
+                    IG.statedInSentence,
+                    Literal(profile.activities.also_include.value, lang="en"),
+                )
         for index, block in enumerate(profile.spotlight, start=1):
             for position, item in enumerate(block.items, start=1):
                 node = self.node(f"spotlight/{index}/{position}", IG.SpotlightItem, item.span)
@@ -279,8 +322,12 @@ class Mapper:
             node = self.node("policy-priority", IG.PolicyPriorityStatement, focus.prioritises.span)
             self.add(p, IG.policyPriority, node)
             self.add(node, IG.prioritisesPolicyAreas, Literal(focus.prioritises.value))
-        areas = self.choices(focus.areas, "policy-areas", "policy-area", IG.PolicyFocusArea, IG.policyFocus)
-        by_wording = {choice.wording: node for choice, node in zip(focus.areas, areas, strict=False)}
+        areas = self.choices(
+            focus.areas, "policy-areas", "policy-area", IG.PolicyFocusArea, IG.policyFocus
+        )
+        by_wording = {
+            choice.wording: node for choice, node in zip(focus.areas, areas, strict=False)
+        }
         for position, narrative in enumerate(focus.narratives, start=1):
             node = self.node(f"policy-narrative/{position}", IG.PolicyNarrative, narrative.span)
             self.add(p, IG.policyNarrative, node)
@@ -296,7 +343,7 @@ class Mapper:
         if roles.stated_count is not None:
             node = self.node("role-count", IG.RoleCountStatement, roles.stated_count.span)
             self.add(p, IG.roleCount, node)
-            self.add(node, IG.statedCount, Literal(roles.stated_count.value, datatype=XSD.nonNegativeInteger))
+            self.add(node, IG.statedCount, Literal(roles.stated_count.value, datatype=XSD.integer))
         self.choices(roles.roles, "roles", "role", IG.RoleSelection, IG.role)
         placement = profile.placement
         if placement is None:
@@ -315,7 +362,7 @@ class Mapper:
         if placement.accountable_to is not None:
             self.add(node, IG.accountableTo, Literal(placement.accountable_to.value, lang="en"))
         if placement.team_size is not None:
-            self.add(node, IG.teamSize, Literal(placement.team_size.value, datatype=XSD.nonNegativeInteger))
+            self.add(node, IG.teamSize, Literal(placement.team_size.value, datatype=XSD.integer))
         if placement.dedicated_team is not None:
             self.add(node, IG.hasDedicatedTeam, Literal(placement.dedicated_team.value))
 
@@ -327,40 +374,82 @@ class Mapper:
             self.add(p, IG.dedicatedFunding, node)
             self.add(node, IG.hasDedicatedFunding, Literal(funding.dedicated.value == "has"))
             self.add(node, IG.surveyShare, self.share("funding", funding.dedicated))
-        self.choices(funding.invests_in, "funded-activities", "investment", IG.FundedActivitySelection, IG.investsIn)
-        sources = self.choices([s.choice for s in funding.sources], "funding-sources", "funding-source",
-                               IG.FundingSourceSelection, IG.fundingSource, ranked=True)
+        self.choices(
+            funding.invests_in,
+            "funded-activities",
+            "investment",
+            IG.FundedActivitySelection,
+            IG.investsIn,
+        )
+        sources = self.choices(
+            [s.choice for s in funding.sources],
+            "funding-sources",
+            "funding-source",
+            IG.FundingSourceSelection,
+            IG.fundingSource,
+            ranked=True,
+        )
         for source, node in zip(funding.sources, sources, strict=False):
             if source.definition is not None:
-                self.add(node, IG.definitionLine,
-                         Literal(source.definition.span.first, datatype=XSD.positiveInteger))
-        self.choices(funding.funded_activities, "funded-activities", "funded-activity",
-                     IG.FundedActivitySelection, IG.fundedActivity)
+                self.add(
+                    node,
+                    IG.definitionLine,
+                    Literal(source.definition.span.first, datatype=XSD.integer),
+                )
+        self.choices(
+            funding.funded_activities,
+            "funded-activities",
+            "funded-activity",
+            IG.FundedActivitySelection,
+            IG.fundedActivity,
+        )
         for position, residue in enumerate(funding.chart_residue, start=1):
             node = self.node(f"chart-residue/{position}", IG.ChartResidue, residue.span)
             self.add(p, IG.chartResidue, node)
             self.add(node, IG.text, Literal(residue.value))
-            self.add(node, IG.position, Literal(position, datatype=XSD.positiveInteger))
+            self.add(node, IG.position, Literal(position, datatype=XSD.integer))
         partnerships = profile.partnerships
-        if partnerships.internal_only is not None:
-            node = self.node("partnerships-internal", IG.PartnershipStatement, partnerships.internal_only.span)
+        if partnerships.sentence is not None:
+            node = self.node("partnerships", IG.PartnershipStatement, partnerships.sentence.span)
             self.add(p, IG.partnershipStatement, node)
-            self.add(node, IG.internalToAdministration, Literal(partnerships.internal_only.value))
-        self.choices(partnerships.partner_types, "partner-types", "partner-type",
-                     IG.PartnerTypeSelection, IG.partnerType)
-        self.choices(partnerships.data_partner_types, "data-partner-types", "data-partner-type",
-                     IG.DataPartnerTypeSelection, IG.dataPartnerType)
+            self.add(node, IG.text, Literal(partnerships.sentence.value, lang="en"))
+            if partnerships.internal_only is not None:
+                self.add(
+                    node, IG.internalToAdministration, Literal(partnerships.internal_only.value)
+                )
+        if partnerships.data_sentence is not None:
+            node = self.node(
+                "data-partnerships", IG.DataPartnershipStatement, partnerships.data_sentence.span
+            )
+            self.add(p, IG.dataPartnershipStatement, node)
+            self.add(node, IG.text, Literal(partnerships.data_sentence.value, lang="en"))
+        self.choices(
+            partnerships.partner_types,
+            "partner-types",
+            "partner-type",
+            IG.PartnerTypeSelection,
+            IG.partnerType,
+        )
+        self.choices(
+            partnerships.data_partner_types,
+            "data-partner-types",
+            "data-partner-type",
+            IG.DataPartnerTypeSelection,
+            IG.dataPartnerType,
+        )
 
     def data_availability(self) -> None:
         data, p = self.profile.data_availability, self.iri
         for position, count in enumerate(data.stated_counts, start=1):
             node = self.node(f"data-availability-count/{position}", IG.StatedCount, count.span)
             self.add(p, IG.dataAvailabilityCount, node)
-            self.add(node, IG.statedCount, Literal(count.value, datatype=XSD.nonNegativeInteger))
-            self.add(node, IG.position, Literal(position, datatype=XSD.positiveInteger))
+            self.add(node, IG.statedCount, Literal(count.value, datatype=XSD.integer))
+            self.add(node, IG.position, Literal(position, datatype=XSD.integer))
         for sufficient, choices in ((True, data.sufficient), (False, data.insufficient)):
             path = "data-sufficient" if sufficient else "data-insufficient"
-            for node in self.choices(choices, "policy-areas", path, IG.DataAvailability, IG.dataAvailability):
+            for node in self.choices(
+                choices, "policy-areas", path, IG.DataAvailability, IG.dataAvailability
+            ):
                 self.add(node, IG.sufficientData, Literal(sufficient))
 
 
@@ -368,7 +457,8 @@ def _sort_key(quad: Quad) -> tuple[str, str, str, str]:
     return (str(quad[3]), str(quad[0]), str(quad[1]), quad[2].n3())
 
 
-def map_profile(profile: Profile, source: SourceDocument, base: str, parser_version: str) -> list[Quad]:
+def map_profile(
+    profile: Profile, source: SourceDocument, base: str, parser_version: str
+) -> list[Quad]:
     """The profile's quads in its own named graph, sorted."""
     return Mapper(profile, source, base, parser_version).map()
-

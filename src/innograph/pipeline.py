@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterable
+import warnings
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rdflib import Dataset, URIRef
+from rdflib import Dataset, Literal, URIRef
+from rdflib.namespace import XSD
 
 from . import __version__
 from .errors import InnographError, ProfileError, UsageError
@@ -64,14 +67,18 @@ def map_files(files: list[Path], base: str, report: BuildReport) -> list[Quad]:
         try:
             data = path.read_bytes()
         except OSError as error:
-            report.rejects.append(ProfileError(str(path), 1, f"expected a readable file ({error.strerror})"))
+            report.rejects.append(
+                ProfileError(str(path), 1, f"expected a readable file ({error.strerror})")
+            )
             continue
         try:
             parsed = parse_bytes(data, str(path), options)
         except ProfileError as error:
             report.rejects.append(error)
             continue
-        quads.extend(map_profile(parsed.profile, SourceDocument.of(path.name, data), base, __version__))
+        quads.extend(
+            map_profile(parsed.profile, SourceDocument.of(path.name, data), base, __version__)
+        )
         report.profiles.append(path.name)
     return quads
 
@@ -89,18 +96,33 @@ def build(paths: Iterable[Path], out: Path, settings: Settings) -> BuildReport:
     dataset = Dataset()
     for s, p, o, g in quads:
         dataset.add((s, p, o, g))
-    report.quads = len(dataset)
     out.mkdir(parents=True, exist_ok=True)
-    write_atomically(out / NQUADS_NAME, canonical_nquads(dataset))
-    write_atomically(out / TRIG_NAME, dataset.serialize(format="trig").encode("utf-8"))
+    nquads = canonical_nquads(quads)
+    report.quads = nquads.count(b"\n")
+    write_atomically(out / NQUADS_NAME, nquads)
+    write_atomically(out / TRIG_NAME, trig(dataset))
     return report
 
 
-def canonical_nquads(dataset: Dataset) -> bytes:
+def canonical_nquads(quads: Iterable[Quad]) -> bytes:
     """N-Quads with lines sorted: byte-identical for the same quads (there are no blank nodes)."""
-    text = dataset.serialize(format="nquads")
-    lines = sorted({line for line in text.splitlines() if line.strip()})
-    return ("\n".join(lines) + "\n").encode("utf-8")
+    lines = sorted({f"{s.n3()} {p.n3()} {nt_term(o)} {g.n3()} .\n" for s, p, o, g in quads})
+    return "".join(lines).encode("utf-8")
+
+
+_NT_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
+
+
+def nt_term(term: URIRef | Literal) -> str:
+    """A term in N-Triples syntax (literals always in short quotes, escaped)."""
+    if not isinstance(term, Literal):
+        return term.n3()
+    text = f'"{str(term).translate(_NT_ESCAPES)}"'
+    if term.language:
+        return f"{text}@{term.language}"
+    if term.datatype is not None and str(term.datatype) != str(XSD.string):
+        return f"{text}^^<{term.datatype}>"
+    return text
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -109,10 +131,24 @@ def write_atomically(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
-        os.replace(temporary, path)
+        Path(temporary).replace(path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+@contextmanager
+def rdflib_internal_deprecations_silenced() -> Iterator[None]:
+    """rdflib 7.6's own TriG serializer and Dataset.parse call APIs it has deprecated; those
+    warnings are rdflib's to fix, so they are silenced around these calls only."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module="rdflib")
+        yield
+
+
+def trig(dataset: Dataset) -> bytes:
+    with rdflib_internal_deprecations_silenced():
+        return dataset.serialize(format="trig").encode("utf-8")
 
 
 def load_dataset(out: Path) -> Dataset:
@@ -121,5 +157,6 @@ def load_dataset(out: Path) -> Dataset:
     if not path.exists():
         raise UsageError(f"{path}: no built graph here; run 'innograph build' first")
     dataset = Dataset(default_union=True)
-    dataset.parse(path, format="nquads")
+    with rdflib_internal_deprecations_silenced():
+        dataset.parse(data=path.read_text(encoding="utf-8"), format="nquads")
     return dataset

@@ -1,38 +1,56 @@
-"""Run a SPARQL query over the built dataset and serialise the answer."""
+"""Run a SPARQL query over the built dataset (pyoxigraph) and serialise the answer.
+
+The default graph is the union of the named graphs, so a query without GRAPH finds every
+profile.
+"""
 
 from __future__ import annotations
 
-from rdflib import Dataset
-from rdflib.query import Result
+from pathlib import Path
+
+import pyoxigraph as ox
 
 from .errors import UsageError
 
 FORMATS = ("table", "csv", "json")
+Answer = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
 
 
-def run_query(dataset: Dataset, text: str) -> Result:
+def load_store(nquads: Path) -> ox.Store:
+    """An in-memory store holding the built N-Quads."""
+    if not nquads.exists():
+        raise UsageError(f"{nquads}: no built graph here; run 'innograph build' first")
+    store = ox.Store()
+    store.load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
+    return store
+
+
+def run_query(store: ox.Store, text: str) -> Answer:
     try:
-        return dataset.query(text)
-    except Exception as error:  # rdflib raises pyparsing and plain exceptions alike
-        first = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise UsageError(f"query: expected a SPARQL query ({first})") from None
+        return store.query(text, use_default_graph_as_union=True)
+    except SyntaxError as error:
+        raise UsageError(f"query: expected a SPARQL query ({error})") from None
 
 
-def render(result: Result, fmt: str) -> str:
+def render(answer: Answer, fmt: str) -> str:
+    if isinstance(answer, ox.QueryTriples):
+        return answer.serialize(format=ox.RdfFormat.TURTLE).decode("utf-8")
     if fmt == "csv":
-        return result.serialize(format="csv").decode("utf-8")
+        return answer.serialize(format=ox.QueryResultsFormat.CSV).decode("utf-8")
     if fmt == "json":
-        return result.serialize(format="json").decode("utf-8")
-    return table(result)
+        return answer.serialize(format=ox.QueryResultsFormat.JSON).decode("utf-8")
+    if isinstance(answer, ox.QueryBoolean):
+        return "true" if bool(answer) else "false"
+    return table(answer)
 
 
-def table(result: Result) -> str:
-    if result.type == "ASK":
-        return "true" if result.askAnswer else "false"
-    if result.type in ("CONSTRUCT", "DESCRIBE"):
-        return result.serialize(format="turtle").decode("utf-8")
-    names = [str(v) for v in result.vars or []]
-    rows = [["" if value is None else str(value) for value in row] for row in result]
+def term_text(term: object) -> str:
+    return "" if term is None else str(getattr(term, "value", term))
+
+
+def table(solutions: ox.QuerySolutions) -> str:
+    names = [v.value for v in solutions.variables]
+    rows = [[term_text(solution[name]) for name in names] for solution in solutions]
     widths = [max([len(n), *(len(r[i]) for r in rows)]) for i, n in enumerate(names)]
     lines = [" | ".join(n.ljust(w) for n, w in zip(names, widths, strict=True))]
     lines.append("-+-".join("-" * w for w in widths))

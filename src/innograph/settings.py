@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, field, fields
 
 
-def setting(default: str, env: str, help: str) -> str:  # noqa: A002 - mirrors click's naming
+def setting(default: str, env: str, help: str) -> str:
     return field(default=default, metadata={"env": env, "help": help})  # type: ignore[no-any-return]
 
 
@@ -25,7 +25,9 @@ class Settings:
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: str) -> Settings:
         environ = dict(os.environ) if environ is None else environ
-        values = {f.name: environ[f.metadata["env"]] for f in fields(cls) if f.metadata["env"] in environ}
+        values = {
+            f.name: environ[f.metadata["env"]] for f in fields(cls) if f.metadata["env"] in environ
+        }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 

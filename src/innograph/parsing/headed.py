@@ -279,7 +279,7 @@ class HeadedReader:
             self.ledger.mapped(number, "policy_focus.areas")
             areas.append(self.options.choice("policy-areas", line, span))
         if areas and prioritises is None and section is not None:
-            prioritises = Sourced(True, Span(section.heading_line, areas[-1].span.last))
+            prioritises = Sourced(True, Span(areas[0].span.first, areas[-1].span.last))
         return PolicyFocus(prioritises, tuple(areas), tuple(narratives))
 
     def _narrative_area(self, label: str | None, areas: list[Choice]) -> str | None:
