@@ -19,6 +19,7 @@ from pathlib import PurePath
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, PROV, RDF, RDFS, SKOS, XSD, Namespace
 
+from .entities import find_entities
 from .records import Choice, Person, Profile, Span, Statement
 from .vocab import IG, concept_iri, scheme_iri, slug
 
@@ -147,11 +148,17 @@ class Mapper:
     def share(self, kind: str, statement: Statement) -> URIRef:
         """The survey-wide share a sentence quotes, as a Data Cube observation per site version."""
         measure, label = SHARE_MEASURES[kind]
-        version = self.profile.survey.site_version or "unknown-site-version"
-        iri = URIRef(f"{self.base}id/observation/{version}/{measure}/{statement.value}")
+        version = self.profile.survey.site_version
+        path = f"{version}/{measure}/{statement.value}"
+        if version is None:  # the share alone then tells the observations apart
+            path = f"unknown-site-version/{measure}/{statement.value}/{slug(statement.share)}"
+        iri = URIRef(f"{self.base}id/observation/{path}")
+        dataset = URIRef(f"{self.base}id/dataset/survey-wide-shares")
         graph_add = self.add
+        graph_add(dataset, RDF.type, QB.DataSet)
+        graph_add(dataset, QB.structure, IG.surveyWideSharesStructure)
         graph_add(iri, RDF.type, QB.Observation)
-        graph_add(iri, QB.dataSet, URIRef(f"{self.base}id/dataset/survey-wide-shares"))
+        graph_add(iri, QB.dataSet, dataset)
         graph_add(iri, IG.measure, Literal(measure))
         graph_add(iri, IG.answer, Literal(statement.value))
         graph_add(iri, IG.shareText, Literal(statement.share, lang="en"))
@@ -162,9 +169,29 @@ class Mapper:
         )
         if statement.share_percent is not None:
             graph_add(iri, IG.sharePercent, Literal(statement.share_percent, datatype=XSD.decimal))
-        if self.profile.survey.site_version:
+        if version is not None:
             graph_add(iri, IG.siteVersion, URIRef(concept_iri("site-versions", version)))
         return iri
+
+    def mentions(self, narrative: URIRef, text: str, span: Span) -> None:
+        """Organisations and initiatives named in a narrative, each with its sentence.
+
+        Organisations are shared across profiles (one IRI per name); initiatives belong to
+        their city. The rule that finds them is explained in ``innograph.entities``."""
+        for position, entity in enumerate(find_entities(text), start=1):
+            if entity.kind == "organisation":
+                iri = URIRef(f"{self.base}id/organisation/{slug(entity.name)}")
+                self.add(iri, RDF.type, FOAF.Organization)
+            else:
+                iri = URIRef(f"{self.base}id/initiative/{self.city_slug}/{slug(entity.name)}")
+                self.add(iri, RDF.type, IG.Initiative)
+            self.add(iri, RDFS.label, Literal(entity.name))
+            mention = URIRef(f"{narrative}/mention/{position}")
+            self.add(mention, RDF.type, IG.EntityMention)
+            self.lines(mention, span)
+            self.add(narrative, IG.mention, mention)
+            self.add(mention, IG.mentions, iri)
+            self.add(mention, IG.sentence, Literal(entity.sentence, lang="en"))
 
     def person(self, name: str) -> URIRef:
         iri = URIRef(f"{self.base}id/person/{self.city_slug}/{slug(name)}")
@@ -300,6 +327,7 @@ class Mapper:
                 self.add(self.iri, IG.spotlight, node)
                 self.add(node, IG.blockKind, Literal(block.kind))
                 self.add(node, IG.text, Literal(item.value, lang="en"))
+                self.mentions(node, item.value, item.span)
 
     def vision_and_policy(self) -> None:
         profile, p = self.profile, self.iri
@@ -317,6 +345,7 @@ class Mapper:
             node = self.node(f"vision-note/{position}", IG.VisionNote, note.span)
             self.add(p, IG.visionNote, node)
             self.add(node, IG.text, Literal(note.value, lang="en"))
+            self.mentions(node, note.value, note.span)
         focus = profile.policy_focus
         if focus.prioritises is not None:
             node = self.node("policy-priority", IG.PolicyPriorityStatement, focus.prioritises.span)
@@ -332,6 +361,7 @@ class Mapper:
             node = self.node(f"policy-narrative/{position}", IG.PolicyNarrative, narrative.span)
             self.add(p, IG.policyNarrative, node)
             self.add(node, IG.text, Literal(narrative.text, lang="en"))
+            self.mentions(node, narrative.text, narrative.span)
             if narrative.label is not None:
                 self.add(node, IG.label, Literal(narrative.label, lang="en"))
             if narrative.area is not None and narrative.area in by_wording:
@@ -406,7 +436,7 @@ class Mapper:
         for position, residue in enumerate(funding.chart_residue, start=1):
             node = self.node(f"chart-residue/{position}", IG.ChartResidue, residue.span)
             self.add(p, IG.chartResidue, node)
-            self.add(node, IG.text, Literal(residue.value))
+            self.add(node, IG.text, Literal(residue.value, lang="en"))
             self.add(node, IG.position, Literal(position, datatype=XSD.integer))
         partnerships = profile.partnerships
         if partnerships.sentence is not None:

@@ -1,0 +1,145 @@
+"""Precision and recall of innograph.entities.find_entities against tests/golden/entities-gold.json.
+
+Run from the repository: ``.venv/bin/python benchmarks/entities_eval.py``. Exits 0.
+
+Scope: the free narratives of each profile as the parser returns them: spotlight items,
+policy-area narratives and vision notes. The placement paragraph is left out: the parser already
+records the organisational units it names (``placement.units``).
+
+Matching (``innograph.entities.match_names``): names are normalised (lower case, "&" read as
+"and", punctuation and a leading "the" dropped); a found name is correct when it equals a gold
+name, or when one contains the other as whole words and the shorter has at least 80% of the
+longer's characters. Pairs are one-to-one (exact pairs first), so two found names cannot both
+claim one gold name. Names are compared per file: the set of names found in all the narratives of
+a file against that file's gold list. Kind is not part of a match; the agreement of kinds among
+matched pairs is printed apart. Totals are micro-averaged (sums over files).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from innograph.entities import Entity, find_entities, match_names, normalise_name
+from innograph.parsing import parse_bytes
+from innograph.records import Profile
+from innograph.vocab import survey_options
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED = ROOT / "data" / "profiles" / "liverpool-city-region.txt"
+FRAGMENTS = ROOT.parent / "shared" / "profiles" / "fragments"
+GOLD = ROOT / "tests" / "golden" / "entities-gold.json"
+
+
+def narratives(profile: Profile) -> list[str]:
+    """The free texts of a profile, in page order."""
+    texts = [item.value for block in profile.spotlight for item in block.items]
+    texts += [narrative.text for narrative in profile.policy_focus.narratives]
+    texts += [note.value for note in profile.vision_notes]
+    return texts
+
+
+def entities_of(path: Path) -> tuple[list[str], list[Entity]] | None:
+    """The narratives of a profile file and the entities found in them, one per normalised name;
+    None when the parser returns no narrative."""
+    profile = parse_bytes(path.read_bytes(), path.name, survey_options()).profile
+    texts = narratives(profile)
+    if not texts:
+        return None
+    found: dict[str, Entity] = {}
+    for text in texts:
+        for entity in find_entities(text):
+            found.setdefault(normalise_name(entity.name), entity)
+    return texts, list(found.values())
+
+
+@dataclass
+class Score:
+    found: int = 0
+    gold: int = 0
+    correct: int = 0
+    same_kind: int = 0
+    misses: list[str] = field(default_factory=list)
+    extras: list[str] = field(default_factory=list)
+
+    def add(self, other: Score) -> None:
+        self.found += other.found
+        self.gold += other.gold
+        self.correct += other.correct
+        self.same_kind += other.same_kind
+
+    @property
+    def precision(self) -> float | None:
+        return self.correct / self.found if self.found else None
+
+    @property
+    def recall(self) -> float | None:
+        return self.correct / self.gold if self.gold else None
+
+
+def score(found: list[Entity], gold: list[dict[str, str]]) -> Score:
+    gold_kind = {item["name"]: item["kind"] for item in gold}
+    found_kind = {entity.name: entity.kind for entity in found}
+    pairs = match_names([e.name for e in found], [item["name"] for item in gold])
+    matched_found = {f for f, _ in pairs}
+    matched_gold = {g for _, g in pairs}
+    return Score(
+        found=len(found),
+        gold=len(gold),
+        correct=len(pairs),
+        same_kind=sum(found_kind[f] == gold_kind[g] for f, g in pairs),
+        misses=[item["name"] for item in gold if item["name"] not in matched_gold],
+        extras=[e.name for e in found if e.name not in matched_found],
+    )
+
+
+def ratio(value: float | None) -> str:
+    return "  -  " if value is None else f"{value:.2f}"
+
+
+def line(label: str, s: Score) -> str:
+    kinds = f"{s.same_kind}/{s.correct}" if s.correct else "-"
+    return (
+        f"{label:<34} found {s.found:>3}  gold {s.gold:>3}  correct {s.correct:>3}  "
+        f"P {ratio(s.precision)}  R {ratio(s.recall)}  kind {kinds}"
+    )
+
+
+def evaluate(paths: list[Path], gold: dict[str, list[dict[str, str]]], title: str) -> Score:
+    print(f"== {title}")
+    total = Score()
+    for path in paths:
+        result = entities_of(path)
+        if result is None:
+            print(f"{path.name:<34} no narrative from the parser: skipped")
+            continue
+        if path.name not in gold:
+            print(f"{path.name:<34} has narratives but no gold entry: skipped")
+            continue
+        s = score(result[1], gold[path.name])
+        total.add(s)
+        print(line(path.name, s))
+        if s.misses:
+            print(f"{'':<6}missed: {'; '.join(s.misses)}")
+        if s.extras:
+            print(f"{'':<6}extra:  {'; '.join(s.extras)}")
+    print(line(f"-- {title}", total))
+    return total
+
+
+def main() -> int:
+    gold = json.loads(GOLD.read_text(encoding="utf-8"))
+    overall = Score()
+    overall.add(evaluate([SEED], gold, "seed"))
+    if FRAGMENTS.is_dir():
+        overall.add(evaluate(sorted(FRAGMENTS.glob("*.txt")), gold, "fragments"))
+    else:
+        print(f"== fragments: {FRAGMENTS} is absent, skipped")
+    print(line("== overall", overall))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
