@@ -15,8 +15,9 @@ $(VENV)/.installed: pyproject.toml
 
 setup: $(VENV)/.installed ## Create the virtual environment and install innograph with its test tools
 
-run: setup ## The main job: parse the shipped profiles and print their records
-	$(BIN)/innograph parse --json data/profiles/*.txt
+run: setup ## The main job: build the graph from data/profiles into build/ and query it
+	$(BIN)/innograph build
+	$(BIN)/innograph query queries/innovation-lead-and-team-placement.rq
 
 lint: setup ## ruff lint and format check
 	$(BIN)/ruff check .

@@ -40,11 +40,11 @@ def dataset(built: Path) -> ox.Store:
 
 
 def ask(store: ox.Store, query: str) -> bool:
-    return bool(store.query(query, use_default_graph_as_union=True))
+    return bool(store.query(query))
 
 
 def select(store: ox.Store, query: str) -> list[tuple[str, ...]]:
-    solutions = store.query(query, use_default_graph_as_union=True)
+    solutions = store.query(query)
     names = [v.value for v in solutions.variables]
     return [tuple(s[n].value for n in names) for s in solutions]
 
@@ -262,8 +262,6 @@ def test_city_key_prefers_the_sites_slug(options: SurveyOptions) -> None:
 
 
 def test_line_numbers_are_integers(dataset: ox.Store) -> None:
-    solutions = dataset.query(
-        PREFIXES + "SELECT ?l WHERE { ?n ig:sourceLine ?l }", use_default_graph_as_union=True
-    )
+    solutions = dataset.query(PREFIXES + "SELECT ?l WHERE { ?n ig:sourceLine ?l }")
     datatypes = {s["l"].datatype.value for s in solutions}
     assert datatypes == {"http://www.w3.org/2001/XMLSchema#integer"}

@@ -1,7 +1,9 @@
 """Run a SPARQL query over the built dataset (pyoxigraph) and serialise the answer.
 
-The default graph is the union of the named graphs, so a query without GRAPH finds every
-profile.
+The default graph is the RDF merge of the named graphs, materialised when the store is loaded:
+a query without GRAPH finds every profile, and a triple stated in several graphs (a shared
+concept, a survey-wide share) counts once. (pyoxigraph's own union-view default graph is a
+multiset: it returns one row per graph holding the triple.)
 """
 
 from __future__ import annotations
@@ -22,12 +24,13 @@ def load_store(nquads: Path) -> ox.Store:
         raise UsageError(f"{nquads}: no built graph here; run 'innograph build' first")
     store = ox.Store()
     store.load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
+    store.update("INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
     return store
 
 
 def run_query(store: ox.Store, text: str) -> Answer:
     try:
-        return store.query(text, use_default_graph_as_union=True)
+        return store.query(text)
     except SyntaxError as error:
         raise UsageError(f"query: expected a SPARQL query ({error})") from None
 
