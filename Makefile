@@ -15,7 +15,8 @@ $(VENV)/.installed: pyproject.toml
 
 setup: $(VENV)/.installed ## Create the virtual environment and install innograph with its test tools
 
-run: setup ## The main job: build the graph from data/profiles into build/ and query it
+run: setup ## The main job: parse the shipped profiles, build the graph into build/, query it
+	$(BIN)/innograph parse --json data/profiles/*.txt
 	$(BIN)/innograph build
 	$(BIN)/innograph query queries/innovation-lead-and-team-placement.rq
 
