@@ -12,11 +12,14 @@ import click
 from . import __version__
 from .errors import InnographError, ProfileError, UsageError
 from .parsing import parse_bytes
-from .pipeline import NQUADS_NAME
+from .pipeline import NQUADS_NAME, graphs_to_validate
 from .pipeline import build as build_dataset
 from .query import FORMATS, load_store, render, run_query
 from .records import ParsedProfile
 from .settings import Settings
+from .validation import load_shapes, validate_graphs
+from .validation_report import FORMATS as REPORT_FORMATS
+from .validation_report import render as render_report
 from .vocab import survey_options
 
 DEFAULT_PROFILES = Path("data/profiles")
@@ -150,3 +153,42 @@ def query(sparql: str, fmt: str, out: Path) -> None:
         click.echo(render(run_query(load_store(out / NQUADS_NAME), text), fmt).rstrip("\n"))
     except InnographError as error:
         fail(error)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--format", "fmt", type=click.Choice(REPORT_FORMATS), default="text", show_default=True
+)
+@click.option("--allow-warnings", is_flag=True, help="Conform even when recommended shapes warn.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_OUT,
+    show_default=True,
+    help="Folder of the built graph, validated when no PATH is given.",
+)
+@click.option(
+    "--shapes",
+    "shapes_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder of shapes files (default: the shapes shipped with innograph).",
+)
+def validate(
+    paths: tuple[Path, ...], fmt: str, allow_warnings: bool, out: Path, shapes_dir: Path | None
+) -> None:
+    """Check the built graph, or RDF files / profile texts PATHS, against the SHACL shapes.
+
+    Exit status: 0 conforms, 1 violations (or warnings without --allow-warnings), 2 a usage
+    or input error (unreadable file, bad RDF, shapes that define no shape).
+    """
+    try:
+        shapes = load_shapes(shapes_dir)
+        graphs = graphs_to_validate(paths, out, Settings.from_env())
+        report = validate_graphs(graphs, shapes)
+    except InnographError as error:
+        fail(error)
+        return
+    click.echo(render_report(report, fmt, allow_warnings))
+    sys.exit(0 if report.conforms(allow_warnings) else 1)

@@ -14,6 +14,7 @@ import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import PurePath
 
 from rdflib import Literal, URIRef
@@ -168,7 +169,7 @@ class Mapper:
             Literal(label.format(value=statement.value.replace("-", " ")), lang="en"),
         )
         if statement.share_percent is not None:
-            graph_add(iri, IG.sharePercent, Literal(statement.share_percent, datatype=XSD.decimal))
+            graph_add(iri, IG.sharePercent, Literal(Decimal(statement.share_percent)))
         if version is not None:
             graph_add(iri, IG.siteVersion, URIRef(concept_iri("site-versions", version)))
         return iri

@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import tempfile
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rdflib import Dataset, Literal, URIRef
-from rdflib.namespace import XSD
+from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+from rdflib.namespace import RDF, SKOS, XSD
 
 from . import __version__
 from .errors import InnographError, ProfileError, UsageError
@@ -160,3 +161,80 @@ def load_dataset(out: Path) -> Dataset:
     with rdflib_internal_deprecations_silenced():
         dataset.parse(data=path.read_text(encoding="utf-8"), format="nquads")
     return dataset
+
+
+RDF_FORMATS = {
+    ".nq": "nquads",
+    ".trig": "trig",
+    ".ttl": "turtle",
+    ".nt": "nt",
+    ".rdf": "xml",
+    ".jsonld": "json-ld",
+}
+
+
+def graphs_to_validate(paths: Sequence[Path], out: Path, settings: Settings) -> list[Graph]:
+    """The graphs named by PATHs (RDF files or profile texts), or the built graph by default.
+
+    Profile texts are parsed and mapped first; the vocabularies are added when the input
+    does not carry them, since code-list shapes need them in the data graph.
+    """
+    paths = list(paths) or [out / NQUADS_NAME]
+    graphs: list[Graph] = []
+    texts: list[Path] = []
+    for path in paths:
+        if path.suffix == ".txt":
+            texts.append(path)
+            continue
+        if path.suffix not in RDF_FORMATS:
+            raise UsageError(
+                f"{path}: expected a profile text (.txt) or RDF ({', '.join(RDF_FORMATS)})"
+            )
+        graphs += _read_rdf(path)
+    if texts:
+        report = BuildReport()
+        quads = map_files(texts, settings.base_iri, report)
+        if report.rejects:
+            raise report.rejects[0]
+        graphs += _group(quads)
+    if not any((None, RDF.type, SKOS.ConceptScheme) in g for g in graphs):
+        graphs += _group(vocabulary_quads(settings.base_iri))
+    return graphs
+
+
+def _read_rdf(path: Path) -> list[Graph]:
+    try:
+        data = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        detail = error.strerror if isinstance(error, OSError) else "not UTF-8"
+        name = "no built graph here; run 'innograph build' first" if not path.exists() else detail
+        raise UsageError(f"{path}: {name}") from None
+    fmt = RDF_FORMATS[path.suffix]
+    try:
+        with rdflib_internal_deprecations_silenced():
+            if fmt in {"nquads", "trig"}:
+                dataset = Dataset()
+                dataset.parse(data=data, format=fmt)
+                return [
+                    _copy(g)
+                    for g in dataset.graphs()
+                    if len(g) and g.identifier != DATASET_DEFAULT_GRAPH_ID
+                ]
+            return [Graph().parse(data=data, format=fmt)]
+    except Exception as error:  # rdflib's parsers raise many exception types
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise UsageError(f"{path}: expected {fmt} RDF ({first[:200]})") from None
+
+
+def _copy(graph: Graph) -> Graph:
+    copy = Graph(identifier=graph.identifier)
+    for triple in graph:
+        copy.add(triple)
+    return copy
+
+
+def _group(quads: Iterable[Quad]) -> list[Graph]:
+    graphs: dict[URIRef, Graph] = {}
+    for s, p, o, g in quads:
+        graphs.setdefault(g, Graph(identifier=g)).add((s, p, o))
+    return [graphs[g] for g in sorted(graphs)]
