@@ -224,6 +224,10 @@ class Mapper:
         self.add(self.document, IG.lineCount, Literal(profile.line_count, datatype=XSD.integer))
         if profile.source_url is not None:
             self.add(self.document, DCTERMS.source, URIRef(profile.source_url.value))
+        if profile.synthetic is not None:  # generated for scale tests: never a real city's answer
+            self.add(self.document, IG.synthetic, Literal(True))
+            self.add(p, IG.synthetic, Literal(True))
+            self.add(self.document, RDFS.comment, Literal(profile.synthetic.value, lang="en"))
         self.add(p, RDF.type, IG.Profile)
         self.add(p, IG.city, self.city)
         self.add(p, PROV.wasDerivedFrom, self.document)

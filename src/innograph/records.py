@@ -176,6 +176,7 @@ class Profile:
     line_count: int
     rendering: Rendering
     source_url: Sourced[str] | None = None
+    synthetic: Sourced[str] | None = None
     truncated_at: int | None = None
     header: Header = field(default_factory=Header)
     goals: tuple[Choice, ...] = ()

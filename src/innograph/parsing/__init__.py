@@ -31,6 +31,8 @@ from .text import decode, split_lines
 __all__ = ["ProfileError", "decode", "parse_bytes", "parse_profile"]
 
 SOURCE_LINE = re.compile(r"^# source: (?P<url>\S+)$")
+# Generated scale-test profiles say so on their first line (see innograph.synth).
+SYNTHETIC_LINE = re.compile(r"^# synthetic: (?P<note>.+)$")
 
 
 def parse_bytes(data: bytes, source: str, options: SurveyOptions) -> ParsedProfile:
@@ -46,24 +48,30 @@ def parse_profile(text: str, source: str, options: SurveyOptions) -> ParsedProfi
     first = 1
     source_url = None
     first_text = next(n for n, line in enumerate(lines, start=1) if line.strip())
+    synthetic = None
     match = SOURCE_LINE.match(lines[first_text - 1].strip())
+    marker = SYNTHETIC_LINE.match(lines[first_text - 1].strip())
     if match:
         ledger.mapped(first_text, "source_url")
         source_url = Sourced(match.group("url"), Span.line(first_text))
+        first = first_text + 1
+    elif marker:
+        ledger.mapped(first_text, "synthetic")
+        synthetic = Sourced(marker.group("note"), Span.line(first_text))
         first = first_text + 1
     if any(heading_of(line) and not frames.NOTE.match(line.strip()) for line in lines):
         profile = _read_headed(ledger, first, options, source)
     else:
         profile = _read_flattened(ledger, first, options, source)
     classes = ledger.classes()
-    if not any(c.kind == "mapped" and c.field != "source_url" for c in classes):
+    if not any(c.kind == "mapped" and c.field not in {"source_url", "synthetic"} for c in classes):
         raise ProfileError(
             source,
             first_text,
             "expected an innovation-capacity profile (a heading such as 'Innovation is helping"
             " to:' or a profile sentence), found none",
         )
-    return ParsedProfile(replace(profile, source_url=source_url), classes)
+    return ParsedProfile(replace(profile, source_url=source_url, synthetic=synthetic), classes)
 
 
 def _heading_name(sections: list[Section]) -> Sourced[str] | None:
