@@ -1,4 +1,4 @@
-"""`innograph build` and `innograph query` as a person runs them (real subprocesses)."""
+"""`innograph build`, `query`, `dump` and `rollback` as a person runs them (real subprocesses)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,11 @@ import sys
 from pathlib import Path
 
 from conftest import SEED
+
+POPULATION = (
+    "PREFIX ig: <https://w3id.org/innograph/def/> "
+    "SELECT ?population WHERE { ?p ig:populationFigure/ig:population ?population }"
+)
 
 
 def innograph(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -21,43 +26,53 @@ def innograph(*args: str, cwd: Path | None = None) -> subprocess.CompletedProces
 
 
 def test_build_then_query(tmp_path: Path) -> None:
-    result = innograph("build", str(SEED), "--out", str(tmp_path))
+    store = str(tmp_path / "store")
+    result = innograph("build", str(SEED), "--store", store, "--quiet")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("built 1 profile(s), ")
-    query = (
-        "PREFIX ig: <https://w3id.org/innograph/def/> "
-        "SELECT ?population WHERE { ?p ig:populationFigure/ig:population ?population }"
-    )
-    answer = innograph("query", query, "--out", str(tmp_path), "--format", "json")
+    assert result.stdout.startswith("built version ")
+    assert "1 profile(s) in, 1 graph(s) out, 0 rejected" in result.stdout
+    answer = innograph("query", POPULATION, "--store", store, "--format", "json")
     assert answer.returncode == 0, answer.stderr
     bindings = json.loads(answer.stdout)["results"]["bindings"]
     assert [b["population"]["value"] for b in bindings] == ["1530000"]
-    table = innograph("query", query, "--out", str(tmp_path))
+    table = innograph("query", POPULATION, "--store", store)
     assert table.stdout.splitlines()[-2:] == ["1530000   ", "(1 row)"]
 
 
-def test_a_bad_profile_fails_the_build_and_writes_nothing(tmp_path: Path) -> None:
+def test_build_writes_dumps_when_asked(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    assert innograph("build", str(SEED), "--out", str(out)).returncode == 0
-    before = (out / "innograph.nq").read_bytes()
+    result = innograph("build", str(SEED), "--store", str(tmp_path / "s"), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    dumped = innograph("dump", "--store", str(tmp_path / "s"))
+    assert (out / "innograph.nq").read_text(encoding="utf-8") == dumped.stdout
+    trig = (out / "innograph.trig").read_text(encoding="utf-8")
+    assert "<https://w3id.org/innograph/graph/liverpool-city-region> {" in trig
+    assert "@prefix ig: <https://w3id.org/innograph/def/> ." in trig
+
+
+def test_a_bad_profile_fails_the_build_and_the_served_version_stays(tmp_path: Path) -> None:
+    store = str(tmp_path / "store")
+    assert innograph("build", str(SEED), "--store", store).returncode == 0
+    before = innograph("dump", "--store", store).stdout
     bad = tmp_path / "bad.txt"
     bad.write_bytes(b"\xff\xfe")
     changed = tmp_path / "liverpool-city-region.txt"
     changed.write_text(SEED.read_text(encoding="utf-8").replace("Steve Rotheram", "Someone Else"))
-    result = innograph("build", str(changed), str(bad), "--out", str(out))
+    result = innograph("build", str(changed), str(bad), "--store", store)
     assert result.returncode == 2
     assert f"{bad}:1: expected UTF-8 text, found the byte 0xff" in result.stderr
-    assert "nothing written" in result.stderr
+    assert "the served version is unchanged" in result.stderr
     assert "Traceback" not in result.stderr
-    assert (out / "innograph.nq").read_bytes() == before
+    assert innograph("dump", "--store", store).stdout == before
 
 
 def test_query_errors_are_one_line(tmp_path: Path) -> None:
-    missing = innograph("query", "ASK {}", "--out", str(tmp_path))
+    store = str(tmp_path / "store")
+    missing = innograph("query", "ASK {}", "--store", store)
     assert missing.returncode == 2
-    assert "no built graph here; run 'innograph build' first" in missing.stderr
-    assert innograph("build", str(SEED), "--out", str(tmp_path)).returncode == 0
-    syntax = innograph("query", "SELEC ?x WHERE {}", "--out", str(tmp_path))
+    assert "no store version here; run 'innograph build" in missing.stderr
+    assert innograph("build", str(SEED), "--store", store).returncode == 0
+    syntax = innograph("query", "SELEC ?x WHERE {}", "--store", store)
     assert syntax.returncode == 2
     assert syntax.stderr.startswith("query: expected a SPARQL query")
     assert len(syntax.stderr.strip().splitlines()) == 1
@@ -65,12 +80,28 @@ def test_query_errors_are_one_line(tmp_path: Path) -> None:
 
 def test_build_defaults_to_data_profiles(tmp_path: Path) -> None:
     root = Path(__file__).resolve().parents[1]
-    result = innograph("build", "--out", str(tmp_path / "b"), cwd=root)
+    result = innograph("build", "--store", str(tmp_path / "s"), cwd=root)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("built 1 profile(s)")
+    assert "1 profile(s) in" in result.stdout
 
 
 def test_unknown_path_is_a_usage_error(tmp_path: Path) -> None:
-    result = innograph("build", str(tmp_path / "nope"), "--out", str(tmp_path))
+    result = innograph("build", str(tmp_path / "nope"), "--store", str(tmp_path))
     assert result.returncode == 2
     assert result.stderr.strip() == f"{tmp_path / 'nope'}: no such file or folder"
+
+
+def test_rollback(tmp_path: Path) -> None:
+    store = str(tmp_path / "store")
+    nothing = innograph("rollback", "--store", store)
+    assert nothing.returncode == 2
+    assert innograph("build", str(SEED), "--store", store).returncode == 0
+    only_one = innograph("rollback", "--store", store)
+    assert only_one.returncode == 2
+    assert "no previous version" in only_one.stderr
+    changed = tmp_path / "liverpool-city-region.txt"
+    changed.write_text(SEED.read_text(encoding="utf-8").replace("1,530,000", "1,600,000"))
+    assert innograph("build", str(changed), "--store", store).returncode == 0
+    assert "1600000" in innograph("query", POPULATION, "--store", store).stdout
+    assert innograph("rollback", "--store", store).returncode == 0
+    assert "1530000" in innograph("query", POPULATION, "--store", store).stdout

@@ -431,7 +431,15 @@ def test_every_query_runs_over_seed_and_fragments(all_dataset: ox.Store) -> None
 # --- the command line ----------------------------------------------------------------------
 
 
-def test_query_file_through_the_command_line(seed_out: Path) -> None:
+def test_query_file_through_the_command_line(tmp_path: Path) -> None:
+    store = str(tmp_path / "store")
+    built = subprocess.run(
+        [sys.executable, "-m", "innograph", "build", str(PROFILES), "--store", store, "--quiet"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert built.returncode == 0, built.stderr
     completed = subprocess.run(
         [
             sys.executable,
@@ -439,8 +447,8 @@ def test_query_file_through_the_command_line(seed_out: Path) -> None:
             "innograph",
             "query",
             str(QUERIES / "funding-sources-by-city.rq"),
-            "--out",
-            str(seed_out),
+            "--store",
+            store,
             "--format",
             "csv",
         ],

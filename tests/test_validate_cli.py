@@ -50,8 +50,10 @@ def mutate(built: Path, tmp_path: Path, update: str) -> Path:
     return path
 
 
-def test_the_built_seed_conforms(built: Path) -> None:
-    result = innograph("validate", "--out", str(built))
+def test_the_served_seed_conforms(tmp_path: Path) -> None:
+    store = str(tmp_path / "store")
+    assert innograph("build", str(SEED), "--store", store, "--quiet").returncode == 0
+    result = innograph("validate", "--store", store)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip().startswith("conforms: 1 profile graph(s)")
 
@@ -154,9 +156,9 @@ def test_usage_and_input_errors_exit_2(tmp_path: Path) -> None:
     unreadable = innograph("validate", str(broken))
     assert unreadable.returncode == 2
     assert unreadable.stderr.startswith(f"{broken}: expected turtle RDF")
-    no_build = innograph("validate", "--out", str(tmp_path / "nothing"))
+    no_build = innograph("validate", "--store", str(tmp_path / "nothing"))
     assert no_build.returncode == 2
-    assert "run 'innograph build' first" in no_build.stderr
+    assert "no store version here; run 'innograph build" in no_build.stderr
     for result in (missing, unreadable, no_build):
         assert "Traceback" not in result.stderr
 

@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import sys
 from pathlib import Path
 
 import click
 
-from . import __version__
+from . import __version__, store
 from .errors import InnographError, ProfileError, UsageError
 from .parsing import parse_bytes
-from .pipeline import NQUADS_NAME, graphs_to_validate
-from .pipeline import build as build_dataset
-from .query import FORMATS, load_store, render, run_query
+from .pipeline import (
+    NQUADS_NAME,
+    TRIG_NAME,
+    build_store,
+    dump_nquads,
+    graphs_to_validate,
+    profile_files,
+)
+from .query import FORMATS, render, run_query
+from .rdfio import graphs_from_nquads, trig_from_nquads, write_atomically
 from .records import ParsedProfile
 from .settings import Settings
 from .validation import load_shapes, validate_graphs
@@ -23,13 +31,29 @@ from .validation_report import render as render_report
 from .vocab import survey_options
 
 DEFAULT_PROFILES = Path("data/profiles")
-DEFAULT_OUT = Path("build")
+DEFAULT_STORE = Path("store")
+
+STORE_OPTION = click.option(
+    "--store",
+    "store_root",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_STORE,
+    show_default=True,
+    envvar="INNOGRAPH_STORE",
+    help="Store folder holding versions/, current and previous [env INNOGRAPH_STORE].",
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="innograph")
 def main() -> None:
     """innograph: city innovation-capacity profiles as a linked-data knowledge graph."""
+
+
+def fail(error: InnographError) -> None:
+    """One line on stderr and the error's exit code; never a traceback."""
+    click.echo(error.public_message, err=True)
+    sys.exit(error.exit_code)
 
 
 def _read(path: Path) -> ParsedProfile:
@@ -90,67 +114,106 @@ def summary(parsed: ParsedProfile) -> str:
     return "\n".join(facts)
 
 
-def fail(error: InnographError) -> None:
-    click.echo(error.public_message, err=True)
-    sys.exit(error.exit_code)
-
-
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@STORE_OPTION
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
-    default=DEFAULT_OUT,
+    default=None,
+    help="Also write the promoted version here as innograph.nq and innograph.trig.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1),
+    default=os.cpu_count() or 1,
     show_default=True,
-    help="Folder for innograph.nq and innograph.trig.",
+    help="Worker processes that parse and map profiles.",
 )
 @click.option("--base-iri", default=None, help="Base of data IRIs [env INNOGRAPH_BASE_IRI].")
-def build(paths: tuple[Path, ...], out: Path, base_iri: str | None) -> None:
-    """Build the dataset from profile PATHS (files or folders; default data/profiles/).
+@click.option("--quiet", is_flag=True, help="No progress bar (for CI).")
+def build(
+    paths: tuple[Path, ...],
+    store_root: Path,
+    out: Path | None,
+    workers: int,
+    base_iri: str | None,
+    quiet: bool,
+) -> None:
+    """Build a new store version from profile PATHS (files or folders; default data/profiles/).
 
-    Nothing is written unless every profile could be read; each one that could not is
-    reported as FILE:LINE: what was expected (exit status 2).
+    The version is validated and promoted atomically. The served version is left untouched
+    when a profile cannot be read (exit 2) or a mandatory shape is violated (exit 1).
     """
     try:
         settings = Settings.from_env(base_iri=base_iri)  # type: ignore[arg-type]
-        report = build_dataset(paths or (DEFAULT_PROFILES,), out, settings)
+        files = profile_files(paths or (DEFAULT_PROFILES,))
+        hidden = quiet or len(files) < 20
+        with click.progressbar(length=len(files), label="profiles", hidden=hidden) as bar:
+            report = build_store(files, store_root, settings, workers, bar.update)
     except (InnographError, ValueError) as error:
         fail(error if isinstance(error, InnographError) else UsageError(str(error)))
         return
-    for reject in report.rejects:
-        click.echo(reject.public_message, err=True)
-    if report.rejects:
-        click.echo(
-            f"build failed: {len(report.rejects)} profile(s) rejected; nothing written", err=True
-        )
-        sys.exit(2)
-    click.echo(f"built {len(report.profiles)} profile(s), {report.quads} quads into {out}/")
+    for line in report.rejects + report.warnings:
+        click.echo(line, err=True)
+    counts = (
+        f"{report.profiles_in} profile(s) in, {report.graphs_out} graph(s) out,"
+        f" {len(report.rejects)} rejected, {report.reused} reused from the cache"
+    )
+    if report.exit_code:
+        click.echo(f"build failed: {counts}; the served version is unchanged", err=True)
+        sys.exit(report.exit_code)
+    click.echo(f"built version {report.version}: {counts}")
+    if out is not None:
+        dataset = dump_nquads(store.require_current(store_root))
+        out.mkdir(parents=True, exist_ok=True)
+        write_atomically(out / NQUADS_NAME, dataset)
+        write_atomically(out / TRIG_NAME, trig_from_nquads(dataset))
+
+
+@main.command()
+@STORE_OPTION
+def rollback(store_root: Path) -> None:
+    """Serve the previous store version again."""
+    try:
+        version = store.rollback(store_root)
+    except InnographError as error:
+        fail(error)
+        return
+    click.echo(f"serving version {version.id}")
+
+
+@main.command()
+@STORE_OPTION
+@click.option(
+    "--format", "fmt", type=click.Choice(["nquads", "trig"]), default="nquads", show_default=True
+)
+def dump(store_root: Path, fmt: str) -> None:
+    """Write the served version's named graphs to standard output (canonical N-Quads or TriG)."""
+    try:
+        dataset = dump_nquads(store.require_current(store_root))
+    except InnographError as error:
+        fail(error)
+        return
+    sys.stdout.buffer.write(dataset if fmt == "nquads" else trig_from_nquads(dataset))
 
 
 @main.command()
 @click.argument("sparql")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path),
-    default=DEFAULT_OUT,
-    show_default=True,
-    help="Folder of the built dataset.",
-)
-def query(sparql: str, fmt: str, out: Path) -> None:
-    """Answer a SPARQL query over the built graph. SPARQL may be a query or a .rq file.
+@STORE_OPTION
+def query(sparql: str, fmt: str, store_root: Path) -> None:
+    """Answer a SPARQL query over the served version. SPARQL may be a query or a .rq file.
 
     The default graph is the union of all named graphs, so queries without GRAPH find
     every profile.
     """
     try:
         path = Path(sparql)
-        text = (
-            path.read_text(encoding="utf-8")
-            if sparql.endswith(".rq") and path.is_file()
-            else sparql
-        )
-        click.echo(render(run_query(load_store(out / NQUADS_NAME), text), fmt).rstrip("\n"))
+        is_file = sparql.endswith(".rq") and path.is_file()
+        text = path.read_text(encoding="utf-8") if is_file else sparql
+        served = store.open_read_only(store.require_current(store_root))
+        click.echo(render(run_query(served, text), fmt).rstrip("\n"))
     except InnographError as error:
         fail(error)
 
@@ -161,13 +224,7 @@ def query(sparql: str, fmt: str, out: Path) -> None:
     "--format", "fmt", type=click.Choice(REPORT_FORMATS), default="text", show_default=True
 )
 @click.option("--allow-warnings", is_flag=True, help="Conform even when recommended shapes warn.")
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path),
-    default=DEFAULT_OUT,
-    show_default=True,
-    help="Folder of the built graph, validated when no PATH is given.",
-)
+@STORE_OPTION
 @click.option(
     "--shapes",
     "shapes_dir",
@@ -176,16 +233,25 @@ def query(sparql: str, fmt: str, out: Path) -> None:
     help="Folder of shapes files (default: the shapes shipped with innograph).",
 )
 def validate(
-    paths: tuple[Path, ...], fmt: str, allow_warnings: bool, out: Path, shapes_dir: Path | None
+    paths: tuple[Path, ...],
+    fmt: str,
+    allow_warnings: bool,
+    store_root: Path,
+    shapes_dir: Path | None,
 ) -> None:
-    """Check the built graph, or RDF files / profile texts PATHS, against the SHACL shapes.
+    """Check the served version, or RDF files / profile texts PATHS, against the shapes.
 
-    Exit status: 0 conforms, 1 violations (or warnings without --allow-warnings), 2 a usage
-    or input error (unreadable file, bad RDF, shapes that define no shape).
+    pySHACL is the engine here (the reference the build gate must agree with). Exit status:
+    0 conforms, 1 violations (or warnings without --allow-warnings), 2 a usage or input
+    error (unreadable file, bad RDF, shapes that define no shape).
     """
+
+    def served() -> list:  # type: ignore[type-arg]
+        return graphs_from_nquads(dump_nquads(store.require_current(store_root)))
+
     try:
         shapes = load_shapes(shapes_dir)
-        graphs = graphs_to_validate(paths, out, Settings.from_env())
+        graphs = graphs_to_validate(paths, Settings.from_env(), served)
         report = validate_graphs(graphs, shapes)
     except InnographError as error:
         fail(error)

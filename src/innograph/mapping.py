@@ -21,13 +21,13 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, PROV, RDF, RDFS, SKOS, XSD, Namespace
 
 from .entities import find_entities
+from .rdfio import Quad
 from .records import Choice, Person, Profile, Span, Statement
 from .vocab import IG, concept_iri, scheme_iri, slug
 
 ORG = Namespace("http://www.w3.org/ns/org#")
 QB = Namespace("http://purl.org/linked-data/cube#")
 
-Quad = tuple[URIRef, URIRef, URIRef | Literal, URIRef]
 
 SHARE_MEASURES = {
     "strategy": (
