@@ -240,7 +240,8 @@ def _map_all(
             )
             continue
         sha = hashlib.sha256(data).hexdigest()
-        key = hashlib.sha256(f"{sha}|{fingerprint}".encode()).hexdigest()
+        # The name is part of the key: the file name shapes the IRIs of its graph.
+        key = hashlib.sha256(f"{path.name}|{sha}|{fingerprint}".encode()).hexdigest()
         hit = _cached(cache, key, path.name, sha)
         if hit is not None:
             outcomes[index] = hit
