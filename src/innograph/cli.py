@@ -258,3 +258,22 @@ def validate(
         return
     click.echo(render_report(report, fmt, allow_warnings))
     sys.exit(0 if report.conforms(allow_warnings) else 1)
+
+
+@main.command()
+@click.option("--cities", type=click.IntRange(1), required=True, help="How many profiles.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Folder to write.")
+def synth(cities: int, seed: int, out: Path) -> None:
+    """Write synthetic profile texts for scale tests (never into data/).
+
+    Each file starts with a '# synthetic:' line and builds into a graph marked ig:synthetic.
+    """
+    from .synth import write_synthetic
+
+    try:
+        paths = write_synthetic(out, cities, seed)
+    except ValueError as error:
+        fail(UsageError(f"--out: {error}"))
+        return
+    click.echo(f"wrote {len(paths)} synthetic profile(s) to {out}/")

@@ -87,7 +87,12 @@ def _drop_cut_heading(ledger: Ledger, sections: list[Section], name: str | None)
     if not sections or last not in sections[-1].body:
         return None
     text = frames.straight(ledger.text(last).strip())
-    for heading in CUT_HEADINGS:
+    count = re.match(r"^.+ utilizes (\d+)", text)
+    headings = CUT_HEADINGS + (
+        f"{{name}} utilizes {count.group(1) if count else 0} different innovation skills or roles",
+        "Innovation skills or roles",
+    )
+    for heading in headings:
         full = heading.format(name=name or "")
         if "{name}" in heading and not name:
             continue

@@ -197,7 +197,10 @@ def placement(paragraphs: list[Sourced[str]]) -> Placement:
     span = Span(paragraphs[0].span.first, paragraphs[-1].span.last)
     plain = straight(text)
     lowered = plain.casefold()
-    kind = next((k for phrase, k in _KINDS if phrase in lowered), None)
+    # The phrase that comes first names the placement: "Situated in the Mayor's office, ...
+    # a unit in the City Manager's office" is the mayor's office.
+    found = sorted((lowered.find(phrase), k) for phrase, k in _KINDS if phrase in lowered)
+    kind = found[0][1] if found else None
     if kind is None and re.match(r"Situated (?:in|within) the ", plain):
         kind = "within-another-department"
     units: list[Sourced[str]] = []
