@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -181,6 +182,7 @@ class StoreReport:
     warnings: list[str] = field(default_factory=list)
     version: str | None = None
     exit_code: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 def code_fingerprint(base: str) -> str:
@@ -362,7 +364,16 @@ def build_store(
     if not files:
         raise UsageError("no profile files (*.txt) found in the given paths")
     report = StoreReport(profiles_in=len(files))
+    clock = time.perf_counter()
+
+    def lap(phase: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        report.timings[phase] = now - clock
+        clock = now
+
     outcomes, report.reused = _map_all(files, root, settings.base_iri, workers, progress)
+    lap("parse+map")
     report.rejects = [o.error for o in outcomes if o.error is not None]
     if report.rejects:
         report.exit_code = 2
@@ -381,10 +392,13 @@ def build_store(
         kept = {o.name for o in outcomes}
         gone = [entry["graph"] for name, entry in before.items() if name not in kept]
         target = _update_copy(building / "oxigraph", served, changed, gone)
+        lap("load")
         findings = _gate(target, changed, everything=False, base=settings.base_iri)
     else:
         target = _fill_new_store(building / "oxigraph", outcomes, settings.base_iri)
+        lap("load")
         findings = _gate(target, outcomes, everything=True, base=settings.base_iri)
+    lap("validate")
     for finding in findings:
         where = _locate(target, finding.focus)
         line = f"{where}: {finding.severity}: {finding.focus}: {finding.message}"
@@ -417,6 +431,7 @@ def build_store(
     }
     version = store.finish_version(building, manifest)
     store.promote(root, version)
+    lap("promote")
     report.version = version.id
     return report
 

@@ -157,7 +157,7 @@ def _read_headed(ledger: Ledger, first: int, options: SurveyOptions, source: str
         if "data_availability" in by_key
         else DataAvailability()
     )
-    complete = bool(data.sufficient or data.insufficient)
+    complete = _data_lists_complete(data)
     # The note stands between the spotlight and the vision: only a page that shows both can
     # say by its absence that the city is a 2020 respondent.
     note_visible = "spotlight" in by_key and "vision" in by_key
@@ -209,6 +209,16 @@ def _measured(
             reader.ledger.mapped(number, "partnerships.data_partner_types")
             result = replace(result, data_sentence=Sourced(line, span), data_partner_types=items)
     return result
+
+
+def _data_lists_complete(data: DataAvailability) -> bool:
+    """The page reached its end: the data-availability lists are there and, where the page
+    states their lengths, no list is shorter than stated (a cut page stops inside them)."""
+    if not (data.sufficient or data.insufficient):
+        return False
+    stated = [count.value for count in data.stated_counts]
+    listed = [len(data.sufficient), len(data.insufficient)]
+    return len(stated) != 2 or all(have >= want for have, want in zip(listed, stated, strict=True))
 
 
 def _last_line(ledger: Ledger) -> int:
