@@ -88,7 +88,8 @@ def _drop_cut_heading(ledger: Ledger, sections: list[Section], name: str | None)
         return None
     text = frames.straight(ledger.text(last).strip())
     count = re.match(r"^.+ utilizes (\d+)", text)
-    headings = CUT_HEADINGS + (
+    headings = (
+        *CUT_HEADINGS,
         f"{{name}} utilizes {count.group(1) if count else 0} different innovation skills or roles",
         "Innovation skills or roles",
     )
