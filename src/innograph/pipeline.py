@@ -164,13 +164,21 @@ def graphs_to_validate(
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """One profile after parse and map: its graph as canonical N-Triples, or why it failed."""
+    """One profile after parse and map: its graph as canonical N-Triples (in memory straight
+    from a worker, else in the cache file), or why it failed."""
 
     name: str
     sha256: str
     graph: str | None = None
     triples: bytes | None = None
     error: str | None = None
+    cached: Path | None = None
+
+    def load_triples(self) -> bytes:
+        if self.triples is not None:
+            return self.triples
+        assert self.cached is not None
+        return self.cached.read_bytes().partition(b"\n")[2]
 
 
 @dataclass
@@ -212,17 +220,21 @@ def process_profile(job: tuple[str, bytes, str]) -> Outcome:
 
 
 def _cached(cache: Path, key: str, name: str, sha: str) -> Outcome | None:
+    """The cached graph's name (its first line); the triples stay on disk until loaded."""
     path = cache / f"{key}.nt"
     if not path.is_file():
         return None
-    data = path.read_bytes()
-    header, _, triples = data.partition(b"\n")
-    return Outcome(name, sha, header.decode().removeprefix("# graph: "), triples)
+    with path.open("rb") as stream:
+        header = stream.readline().decode().strip()
+    return Outcome(name, sha, header.removeprefix("# graph: "), cached=path)
 
 
-def _remember(cache: Path, key: str, outcome: Outcome) -> None:
+def _remember(cache: Path, key: str, outcome: Outcome) -> Outcome:
+    """Write the graph to the cache; keep only its file name in memory."""
     assert outcome.triples is not None
-    write_atomically(cache / f"{key}.nt", f"# graph: {outcome.graph}\n".encode() + outcome.triples)
+    path = cache / f"{key}.nt"
+    write_atomically(path, f"# graph: {outcome.graph}\n".encode() + outcome.triples)
+    return Outcome(outcome.name, outcome.sha256, outcome.graph, cached=path)
 
 
 def _map_all(
@@ -255,9 +267,7 @@ def _map_all(
 
     def collect(results: Iterable[Outcome]) -> None:
         for (index, key, _), outcome in zip(jobs, results, strict=True):
-            if outcome.error is None:
-                _remember(cache, key, outcome)
-            outcomes[index] = outcome
+            outcomes[index] = outcome if outcome.error else _remember(cache, key, outcome)
             progress(1)
 
     if workers <= 1 or len(jobs) < 2 * workers:
@@ -290,7 +300,7 @@ def _fill_new_store(path: Path, outcomes: list[Outcome], base: str) -> ox.Store:
     target.bulk_load(_vocabulary_load(base), format=ox.RdfFormat.N_QUADS)
     batch: list[bytes] = []
     for outcome in outcomes:
-        batch.append(_as_quads(outcome.triples or b"", outcome.graph or ""))
+        batch.append(_as_quads(outcome.load_triples(), outcome.graph or ""))
         if len(batch) == 200:
             target.bulk_load(b"".join(batch), format=ox.RdfFormat.N_QUADS)
             batch = []
@@ -313,7 +323,7 @@ def _update_copy(
             f" DROP SILENT GRAPH <{graph}>"
         )
     if changed:
-        data = b"".join(_as_quads(o.triples or b"", o.graph or "") for o in changed)
+        data = b"".join(_as_quads(o.load_triples(), o.graph or "") for o in changed)
         target.load(data, format=ox.RdfFormat.N_QUADS)
     return target
 
@@ -344,7 +354,7 @@ def _gate(target: ox.Store, changed: list[Outcome], everything: bool, base: str)
         scratch = ox.Store()
         scratch.bulk_load(_vocabulary_load(base), format=ox.RdfFormat.N_QUADS)
         scratch.bulk_load(
-            b"".join(_as_quads(o.triples or b"", o.graph or "") for o in changed),
+            b"".join(_as_quads(o.load_triples(), o.graph or "") for o in changed),
             format=ox.RdfFormat.N_QUADS,
         )
         findings = run_checks(scratch, per_graph)
