@@ -15,10 +15,10 @@ $(VENV)/.installed: pyproject.toml
 
 setup: $(VENV)/.installed ## Create the virtual environment and install innograph with its test tools
 
-run: setup ## The main job: parse the shipped profiles, build the graph into build/, query it
+run: setup ## The main job: parse the shipped profiles, build the store, query it
 	$(BIN)/innograph parse --json data/profiles/*.txt
-	$(BIN)/innograph build
-	$(BIN)/innograph query queries/innovation-lead-and-team-placement.rq
+	$(BIN)/innograph build --store store
+	$(BIN)/innograph query queries/innovation-lead-and-team-placement.rq --store store
 
 lint: setup ## ruff lint and format check
 	$(BIN)/ruff check .
