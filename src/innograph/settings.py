@@ -1,17 +1,20 @@
-"""Named settings: each has a default, an environment variable and help text.
+"""Named settings: each has a type, a default, an environment variable and help text.
 
-A setting is read once, when ``Settings.from_env`` is called by a composition root (the CLI or
-``create_app``); modules receive values, never read the environment themselves.
+Settings are read once, by a composition root (the CLI or ``create_app``); modules receive
+values and never read the environment themselves. ``innograph settings`` lists them all.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
 
 
-def setting(default: str, env: str, help: str) -> str:
-    return field(default=default, metadata={"env": env, "help": help})  # type: ignore[no-any-return]
+def setting(default: Any, env: str, help: str) -> Any:
+    return field(default=default, metadata={"env": env, "help": help})
 
 
 @dataclass(frozen=True)
@@ -21,16 +24,96 @@ class Settings:
         "INNOGRAPH_BASE_IRI",
         "Base under which data IRIs are minted (/id/…, /graph/…); must end with '/'.",
     )
+    store: Path = setting(  # noqa: RUF009 - a Path is immutable
+        Path("store"), "INNOGRAPH_STORE", "Store folder holding versions/, current and previous."
+    )
+    query_timeout_s: float = setting(
+        10.0,
+        "INNOGRAPH_QUERY_TIMEOUT_S",
+        "Time limit of one query in seconds; a client may lower it with timeout=, never raise it.",
+    )
+    max_rows: int = setting(
+        10_000,
+        "INNOGRAPH_MAX_ROWS",
+        "Most solutions (or triples) one answer carries; a longer answer is cut and says so.",
+    )
+    max_body_bytes: int = setting(
+        64 * 1024, "INNOGRAPH_MAX_BODY_BYTES", "Largest request body accepted (413 above)."
+    )
+    max_query_chars: int = setting(
+        20_000, "INNOGRAPH_MAX_QUERY_CHARS", "Longest query text accepted (400 above)."
+    )
+    query_workers: int = setting(
+        2,
+        "INNOGRAPH_QUERY_WORKERS",
+        "Query worker processes per web worker; a runaway query is stopped by killing one.",
+    )
+    queue_wait_s: float = setting(
+        5.0,
+        "INNOGRAPH_QUEUE_WAIT_S",
+        "How long a request waits for a free query worker before a 503 with Retry-After.",
+    )
+    cache_max_age_s: int = setting(
+        60, "INNOGRAPH_CACHE_MAX_AGE_S", "Cache-Control max-age of answers, in seconds."
+    )
+    result_cache_bytes: int = setting(
+        64 * 1024 * 1024,
+        "INNOGRAPH_RESULT_CACHE_BYTES",
+        "Memory for answers kept per web worker, keyed by store version, query and format.",
+    )
+    test_functions: bool = setting(
+        False,
+        "INNOGRAPH_TEST_FUNCTIONS",
+        "Register urn:innograph:test:sleep(seconds) for limit tests; never on a public server.",
+    )
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None, **overrides: str) -> Settings:
-        environ = dict(os.environ) if environ is None else environ
-        values = {
-            f.name: environ[f.metadata["env"]] for f in fields(cls) if f.metadata["env"] in environ
-        }
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults, then the environment, then explicit overrides (None means 'not given')."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.metadata["env"] in environ:
+                values[f.name] = _convert(f.type, environ[f.metadata["env"]], f.metadata["env"])
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
     def __post_init__(self) -> None:
         if not self.base_iri.endswith("/"):
             raise ValueError(f"base_iri must end with '/': {self.base_iri!r}")
+        for name in (
+            "query_timeout_s",
+            "max_rows",
+            "max_body_bytes",
+            "max_query_chars",
+            "query_workers",
+            "queue_wait_s",
+        ):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be above 0")
+
+    def with_(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+    @classmethod
+    def documented(cls) -> list[tuple[str, str, Any, str]]:
+        """(name, environment variable, default, help) for every setting."""
+        return [(f.name, f.metadata["env"], f.default, f.metadata["help"]) for f in fields(cls)]
+
+
+def _convert(kind: Any, text: str, env: str) -> Any:
+    kind = kind if isinstance(kind, str) else getattr(kind, "__name__", str(kind))
+    try:
+        if kind == "bool":
+            if text.lower() not in {"1", "true", "yes", "0", "false", "no"}:
+                raise ValueError(text)
+            return text.lower() in {"1", "true", "yes"}
+        if kind == "int":
+            return int(text)
+        if kind == "float":
+            return float(text)
+        if kind == "Path":
+            return Path(text)
+        return text
+    except ValueError:
+        raise ValueError(f"{env}: expected a {kind}, got {text!r}") from None
