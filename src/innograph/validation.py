@@ -160,7 +160,9 @@ def _results(
     report: Graph, shapes: Graph, sources: dict[str, tuple[SourceRef, ...]]
 ) -> list[Result]:
     results = []
-    for node in report.subjects(RDF.type, SH.ValidationResult):
+    roots = list(report.subjects(RDF.type, SH.ValidationReport))
+    # Only the report's own results: pySHACL nests the results behind sh:node under sh:detail.
+    for node in (r for root in roots for r in report.objects(root, SH.result)):
         focus = str(report.value(node, SH.focusNode))
         shape = report.value(node, SH.sourceShape)
         constraint = report.value(node, SH.sourceConstraint)
