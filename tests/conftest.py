@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -30,3 +38,91 @@ def shared() -> Path:
     if not SHARED.is_dir():
         pytest.skip("../shared is absent")
     return SHARED
+
+
+# --- a live server on 127.0.0.1 -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    """``innograph serve`` (gunicorn) running on a free port over a store built from the seed."""
+
+    url: str
+    store: Path
+    process: subprocess.Popen[bytes]
+
+    @property
+    def sparql(self) -> str:
+        return f"{self.url}/sparql"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_server(store: Path, env: dict[str, str] | None = None, workers: int = 1) -> LiveServer:
+    port = free_port()
+    environment = {**os.environ, **(env or {})}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "innograph",
+            "serve",
+            "--store",
+            str(store),
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/-/ping", timeout=1) as response:
+                if response.status == 200:
+                    return LiveServer(url, store, process)
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"innograph serve did not answer on {url}")
+
+
+def stop_server(server: LiveServer) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+
+
+@pytest.fixture(scope="session")
+def seed_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from innograph.pipeline import build_store
+    from innograph.settings import Settings
+
+    root = tmp_path_factory.mktemp("served") / "store"
+    assert build_store([SEED], root, Settings()).exit_code == 0
+    return root
+
+
+@pytest.fixture(scope="session")
+def live_server(seed_store: Path) -> Iterator[LiveServer]:
+    """The seed served over real HTTP, with the test-only sleep function and small limits."""
+    server = start_server(
+        seed_store,
+        {
+            "INNOGRAPH_TEST_FUNCTIONS": "true",
+            "INNOGRAPH_QUERY_TIMEOUT_S": "3",
+            "INNOGRAPH_MAX_ROWS": "1000",
+        },
+    )
+    yield server
+    stop_server(server)

@@ -277,3 +277,50 @@ def synth(cities: int, seed: int, out: Path) -> None:
         fail(UsageError(f"--out: {error}"))
         return
     click.echo(f"wrote {len(paths)} synthetic profile(s) to {out}/")
+
+
+@main.command()
+@STORE_OPTION
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option(
+    "--workers",
+    type=click.IntRange(1),
+    default=2,
+    show_default=True,
+    help="gunicorn worker processes.",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(1),
+    default=8,
+    show_default=True,
+    help="Threads per gunicorn worker.",
+)
+@click.option("--dev", is_flag=True, help="Flask's development server with the reloader.")
+def serve(store_root: Path, host: str, port: int, workers: int, threads: int, dev: bool) -> None:
+    """Serve the promoted store version: the SPARQL endpoint and its query page.
+
+    Every limit is a named setting read from the environment; `innograph settings` lists them.
+    """
+    try:
+        settings = Settings.from_env(store=store_root)
+        store.require_current(settings.store)
+    except (InnographError, ValueError) as error:
+        fail(error if isinstance(error, InnographError) else UsageError(str(error)))
+        return
+    if dev:
+        from .web import create_app
+
+        create_app(settings).run(host=host, port=port, debug=True, use_reloader=True)
+        return
+    from .web.server import serve as run_gunicorn
+
+    run_gunicorn(settings, host, port, workers, threads)
+
+
+@main.command(name="settings")
+def list_settings() -> None:
+    """List every named setting: environment variable, default and what it is for."""
+    for name, env, default, text in Settings.documented():
+        click.echo(f"{env}  (default {default})\n    {name}: {text}")

@@ -1,0 +1,70 @@
+"""The web app: ``create_app(settings)`` wires the SPARQL blueprint, HTTP policies and the one
+error handler. Nothing here reads the environment; the CLI passes settings in."""
+
+from __future__ import annotations
+
+import atexit
+import logging
+
+from flask import Flask, Response, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from ..errors import InnographError
+from ..executor import ServerBusy
+from ..settings import Settings
+from . import http, sparql
+from .runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings()
+    app = Flask(__name__)
+    app.config.update(MAX_CONTENT_LENGTH=settings.max_body_bytes, JSON_SORT_KEYS=False)
+    runtime = Runtime(settings)
+    app.extensions["innograph"] = runtime
+    atexit.register(runtime.close)
+    app.register_blueprint(sparql.blueprint)
+    app.add_url_rule("/-/ping", "ping", ping)
+    http.init_app(app)
+    app.register_error_handler(InnographError, _innograph_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected_error)
+    return app
+
+
+def ping() -> Response:
+    return Response(
+        "ok\n", content_type="text/plain; charset=utf-8", headers={"Cache-Control": "no-cache"}
+    )
+
+
+def _json_error(status: int, message: str) -> Response:
+    response = jsonify({"error": message, "status": status})
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _innograph_error(error: InnographError) -> Response:
+    response = _json_error(error.http_status, error.public_message)
+    if isinstance(error, ServerBusy):
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
+
+
+def _http_error(error: HTTPException) -> Response:
+    status = error.code or 500
+    messages = {
+        413: "the request body is larger than the server accepts",
+        414: "the request line is too long; POST the query instead",
+        405: f"{request.method} is not allowed here",
+        404: f"{request.path} is not here",
+    }
+    return _json_error(status, messages.get(status, error.description or error.name))
+
+
+def _unexpected_error(error: Exception) -> Response:
+    log.exception("unexpected error on %s %s", request.method, request.path)
+    return _json_error(500, "internal error; it has been logged")

@@ -1,0 +1,59 @@
+"""HTTP done right for every response: CORS for reads, Vary, gzip, cache headers."""
+
+from __future__ import annotations
+
+import gzip
+
+from flask import Flask, Response, current_app, request
+
+EXPOSED = "ETag, Last-Modified, Retry-After, X-Result-Truncated, X-Result-Row-Limit, X-Result-Rows"
+COMPRESSIBLE = (
+    "text/",
+    "application/sparql-results",
+    "application/json",
+    "application/ld+json",
+    "application/n-",
+    "application/trig",
+    "application/rdf+xml",
+    "application/xml",
+    "application/javascript",
+)
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(_headers)
+
+
+def _headers(response: Response) -> Response:
+    headers = response.headers
+    headers["Access-Control-Allow-Origin"] = "*"
+    headers["Access-Control-Expose-Headers"] = EXPOSED
+    if request.method == "OPTIONS":
+        headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+        headers["Access-Control-Allow-Headers"] = "Accept, Content-Type, If-None-Match"
+        headers["Access-Control-Max-Age"] = "86400"
+    response.vary.add("Accept")
+    if (
+        response.status_code in (200, 304)
+        and "Cache-Control" not in headers
+        and request.method in ("GET", "HEAD")
+    ):
+        max_age = current_app.extensions["innograph"].settings.cache_max_age_s
+        headers["Cache-Control"] = f"public, max-age={max_age}"
+    _compress(response)
+    return response
+
+
+def _compress(response: Response) -> None:
+    if response.direct_passthrough or response.status_code != 200:
+        return
+    if not (response.mimetype or "").startswith(COMPRESSIBLE):
+        return
+    response.vary.add("Accept-Encoding")
+    if "gzip" not in request.accept_encodings or "Content-Encoding" in response.headers:
+        return
+    body = response.get_data()
+    if len(body) < 860:
+        return
+    response.set_data(gzip.compress(body, compresslevel=5))
+    response.headers["Content-Encoding"] = "gzip"

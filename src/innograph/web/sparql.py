@@ -1,0 +1,152 @@
+"""The SPARQL 1.1 Protocol at /sparql: query via GET, POST form and POST sparql-query; the
+service description and the query page when there is no query."""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask import Blueprint, Response, current_app, render_template, request
+
+from ..errors import UsageError
+from ..executor import QueryRequest
+from ..sparql_guard import QueryRejected, inspect_query
+from . import service
+from .negotiation import choose, media_type
+from .runtime import Runtime
+
+blueprint = Blueprint("sparql", __name__)
+
+FORM = "application/x-www-form-urlencoded"
+SPARQL_QUERY = "application/sparql-query"
+SPARQL_UPDATE = "application/sparql-update"
+
+
+def runtime() -> Runtime:
+    return current_app.extensions["innograph"]  # type: ignore[no-any-return]
+
+
+def _one(name: str, sources: list[list[str]]) -> str | None:
+    values = [v for source in sources for v in source]
+    if len(values) > 1:
+        raise UsageError(f"{name}: given {len(values)} times; give it once")
+    return values[0] if values else None
+
+
+def _read_request() -> tuple[str | None, dict[str, list[str]]]:
+    """The query text and the protocol parameters, from the URL and the body."""
+    args = {k: request.args.getlist(k) for k in request.args}
+    if request.method == "GET":
+        if request.args.getlist("update"):
+            raise QueryRejected("updates are not allowed: this endpoint is read-only", 403)
+        return _one("query", [args.get("query", [])]), args
+    kind = request.mimetype
+    if kind == SPARQL_UPDATE:
+        raise QueryRejected("updates are not allowed: this endpoint is read-only", 403)
+    if kind == FORM:
+        form = {k: request.form.getlist(k) for k in request.form}
+        if "update" in form or "update" in args:
+            raise QueryRejected("updates are not allowed: this endpoint is read-only", 403)
+        merged = {k: args.get(k, []) + form.get(k, []) for k in set(args) | set(form)}
+        return _one("query", [args.get("query", []), form.get("query", [])]), merged
+    if kind == SPARQL_QUERY:
+        if "query" in args:
+            raise UsageError("query: given in the URL and as the body; give it once")
+        return request.get_data(as_text=True), args
+    raise UnsupportedMediaType(
+        f"Content-Type: {kind or 'none'} is not accepted; POST {FORM} or {SPARQL_QUERY}"
+    )
+
+
+class UnsupportedMediaType(UsageError):
+    http_status = 415
+
+
+def _timeout(params: dict[str, list[str]]) -> float:
+    cap = runtime().settings.query_timeout_s
+    value = _one("timeout", [params.get("timeout", [])])
+    if value is None:
+        return cap
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise UsageError(f"timeout: expected a number of seconds, got {value!r}") from None
+    if not 0 < seconds <= cap:
+        raise UsageError(f"timeout: must be above 0 and at most the server's limit of {cap:g} s")
+    return seconds
+
+
+@blueprint.route("/sparql", methods=["GET", "POST"])
+def sparql() -> Response:
+    text, params = _read_request()
+    if text is None:
+        if request.method == "POST":
+            raise UsageError("query: missing; POST a query (form field query= or the body)")
+        return _without_query()
+    if request.method == "GET" and "format" not in params and _prefers_html():
+        return _page()  # a permalink opened in a browser: the page runs the query itself
+    settings = runtime().settings
+    if len(text) > settings.max_query_chars:
+        raise UsageError(f"query: longer than the limit of {settings.max_query_chars} characters")
+    plan = inspect_query(text)
+    version = runtime().version()
+    default_graphs = tuple(params.get("default-graph-uri", []))
+    named_graphs = tuple(params.get("named-graph-uri", []))
+    outside = [
+        g
+        for g in (*plan.from_graphs, *plan.from_named_graphs, *default_graphs, *named_graphs)
+        if g not in version.graphs
+    ]
+    if outside:
+        raise UsageError(
+            f"dataset: {outside[0]} is not a graph of this store; FROM, FROM NAMED,"
+            " default-graph-uri and named-graph-uri may only name the store's own graphs"
+        )
+    fmt = choose(
+        plan.form in ("CONSTRUCT", "DESCRIBE"),
+        request.accept_mimetypes,
+        _one("format", [params.get("format", [])]),
+    )
+    query = QueryRequest(text, fmt, settings.max_rows, version.id, default_graphs, named_graphs)
+    etag = '"' + hashlib.sha256(repr(query).encode()).hexdigest()[:32] + '"'
+    headers = {"ETag": etag, "Last-Modified": version.last_modified}
+    if request.if_none_match.contains_weak(etag.strip('"')):
+        return Response(status=304, headers=headers)
+    answer = runtime().cache.get(query)
+    if answer is None:
+        answer = runtime().workers.run(query, _timeout(params))
+        runtime().cache.put(query, answer)
+    response = Response(answer.body, content_type=_content_type(fmt), headers=headers)
+    response.headers["X-Result-Rows"] = str(answer.rows)
+    if answer.truncated:
+        response.headers["X-Result-Truncated"] = "true"
+        response.headers["X-Result-Row-Limit"] = str(settings.max_rows)
+    return response
+
+
+def _content_type(fmt: str) -> str:
+    return f"{media_type(fmt)}; charset=utf-8"
+
+
+def _prefers_html() -> bool:
+    """The client names text/html and likes it at least as much as any answer format."""
+    accept = request.accept_mimetypes
+    if not any(value == "text/html" for value, _ in accept):
+        return False
+    others = [*service.SD_TYPES, "application/sparql-results+json", "text/csv"]
+    return all(accept.quality("text/html") >= accept.quality(t) for t in others)
+
+
+def _page() -> Response:
+    page = render_template("sparql.html", examples=service.examples(), settings=runtime().settings)
+    return Response(page, content_type="text/html; charset=utf-8")
+
+
+def _without_query() -> Response:
+    """A browser gets the query page; other clients get the service description."""
+    fmt = request.args.get("format")
+    if fmt is None and _prefers_html():
+        return _page()
+    accept = request.accept_mimetypes
+    best_rdf = accept.best_match(list(service.SD_TYPES), default=None) if accept else "text/turtle"
+    body, media = service.describe(request.base_url, runtime(), best_rdf, fmt)
+    return Response(body, content_type=f"{media}; charset=utf-8")
