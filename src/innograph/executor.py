@@ -120,7 +120,8 @@ def _serve(connection: Connection, store_root: str, test_functions: bool) -> Non
             connection.send(("ok", _answer(opened[1], request, functions)))
         except SyntaxError as error:
             connection.send(("bad", f"query: expected a SPARQL query ({error})"))
-        except (ValueError, TypeError, NotImplementedError) as error:
+        except (ValueError, TypeError, NotImplementedError, RuntimeError) as error:
+            # pyoxigraph raises these for queries it cannot evaluate (an unknown function...)
             connection.send(("bad", f"query: the engine refused it ({error})"))
         except Exception as error:  # reported once here, never shown raw to a client
             log.exception("query worker failed")

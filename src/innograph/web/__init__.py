@@ -62,7 +62,11 @@ def _http_error(error: HTTPException) -> Response:
         405: f"{request.method} is not allowed here",
         404: f"{request.path} is not here",
     }
-    return _json_error(status, messages.get(status, error.description or error.name))
+    response = _json_error(status, messages.get(status, error.description or error.name))
+    for name, value in error.get_headers():
+        if name == "Allow":
+            response.headers["Allow"] = value
+    return response
 
 
 def _unexpected_error(error: Exception) -> Response:

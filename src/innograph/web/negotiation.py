@@ -48,20 +48,37 @@ def media_type(fmt: str) -> str:
     return GRAPH_FORMATS[fmt][0]
 
 
-def choose(graph_result: bool, accept: MIMEAccept, format_param: str | None) -> str:
-    """The format name for an answer: ``format=`` if given, else the best Accept match."""
-    if format_param is not None:
-        pair = FORMAT_NAMES.get(format_param.lower())
-        name = pair[1 if graph_result else 0] if pair else None
-        if name is None:
-            kind = "graph (CONSTRUCT/DESCRIBE)" if graph_result else "SELECT/ASK"
-            offered = sorted(k for k, v in FORMAT_NAMES.items() if v[1 if graph_result else 0])
-            raise UsageError(
-                f"format: {format_param!r} is not offered for a {kind} answer;"
-                f" use one of {', '.join(offered)}"
-            )
-        return name
-    offered = GRAPH_TYPES if graph_result else SOLUTION_TYPES
+BOOLEAN_TYPES = {k: v for k, v in SOLUTION_TYPES.items() if v in ("json", "xml")}
+KINDS = {"solutions": (0, SOLUTION_TYPES), "boolean": (0, BOOLEAN_TYPES), "graph": (1, GRAPH_TYPES)}
+
+
+def _named(value: str, kind: str) -> str | None:
+    """A ``format=`` value: a short name ("csv", "ttl") or a media type ("text/csv")."""
+    column, offered = KINDS[kind]
+    value = value.strip().lower()
+    pair = FORMAT_NAMES.get(value) or FORMAT_NAMES.get(value.removeprefix("application/"))
+    if pair is not None:
+        name = pair[column]
+        return name if name in offered.values() else None
+    return offered.get(value)
+
+
+def choose(kind: str, accept: MIMEAccept, format_values: list[str]) -> str:
+    """The format name for an answer of this kind ("solutions", "boolean", "graph"):
+    ``format=`` if given (the first value offered: some clients send a name and a media
+    type), else the best Accept match by q-value."""
+    _, offered = KINDS[kind]
+    if format_values:
+        for value in format_values:
+            name = _named(value, kind)
+            if name is not None:
+                return name
+        shown = {"solutions": "SELECT", "boolean": "ASK", "graph": "CONSTRUCT/DESCRIBE"}[kind]
+        names = sorted(k for k in FORMAT_NAMES if _named(k, kind))
+        raise UsageError(
+            f"format: {format_values[0]!r} is not offered for a {shown} answer;"
+            f" use one of {', '.join(names)}"
+        )
     if not accept:  # no Accept header: the server's first choice
         return next(iter(offered.values()))
     best = accept.best_match(list(offered))

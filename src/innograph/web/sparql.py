@@ -4,6 +4,7 @@ service description and the query page when there is no query."""
 from __future__ import annotations
 
 import hashlib
+import urllib.parse
 
 from flask import Blueprint, Response, current_app, render_template, request
 
@@ -32,17 +33,29 @@ def _one(name: str, sources: list[list[str]]) -> str | None:
     return values[0] if values else None
 
 
+def _strict_utf8(encoded: bytes, where: str) -> None:
+    """SPARQL text is UTF-8: refuse what Werkzeug would quietly replace or leave escaped."""
+    try:
+        urllib.parse.parse_qsl(encoded.decode("ascii"), encoding="utf-8", errors="strict")
+    except UnicodeError:
+        raise UsageError(f"{where}: expected UTF-8 (percent-encoded); found other bytes") from None
+
+
 def _read_request() -> tuple[str | None, dict[str, list[str]]]:
     """The query text and the protocol parameters, from the URL and the body."""
+    _strict_utf8(request.query_string, "URL parameters")
     args = {k: request.args.getlist(k) for k in request.args}
     if request.method == "GET":
         if request.args.getlist("update"):
             raise QueryRejected("updates are not allowed: this endpoint is read-only", 403)
         return _one("query", [args.get("query", [])]), args
+    if request.content_length is None and request.headers.get("Transfer-Encoding"):
+        raise LengthRequired("Content-Length: required; send the body with its length")
     kind = request.mimetype
     if kind == SPARQL_UPDATE:
         raise QueryRejected("updates are not allowed: this endpoint is read-only", 403)
     if kind == FORM:
+        _strict_utf8(request.get_data(cache=True), "form body")
         form = {k: request.form.getlist(k) for k in request.form}
         if "update" in form or "update" in args:
             raise QueryRejected("updates are not allowed: this endpoint is read-only", 403)
@@ -51,7 +64,13 @@ def _read_request() -> tuple[str | None, dict[str, list[str]]]:
     if kind == SPARQL_QUERY:
         if "query" in args:
             raise UsageError("query: given in the URL and as the body; give it once")
-        return request.get_data(as_text=True), args
+        charset = request.mimetype_params.get("charset", "utf-8").lower()
+        if charset not in ("utf-8", "utf8"):
+            raise UnsupportedMediaType(f"Content-Type: {SPARQL_QUERY} is UTF-8 only, not {charset}")
+        try:
+            return request.get_data().decode("utf-8", errors="strict"), args
+        except UnicodeDecodeError:
+            raise UsageError("query: the body is not valid UTF-8") from None
     raise UnsupportedMediaType(
         f"Content-Type: {kind or 'none'} is not accepted; POST {FORM} or {SPARQL_QUERY}"
     )
@@ -59,6 +78,10 @@ def _read_request() -> tuple[str | None, dict[str, list[str]]]:
 
 class UnsupportedMediaType(UsageError):
     http_status = 415
+
+
+class LengthRequired(UsageError):
+    http_status = 411
 
 
 def _timeout(params: dict[str, list[str]]) -> float:
@@ -101,19 +124,18 @@ def sparql() -> Response:
             f"dataset: {outside[0]} is not a graph of this store; FROM, FROM NAMED,"
             " default-graph-uri and named-graph-uri may only name the store's own graphs"
         )
-    fmt = choose(
-        plan.form in ("CONSTRUCT", "DESCRIBE"),
-        request.accept_mimetypes,
-        _one("format", [params.get("format", [])]),
-    )
+    kind = {"CONSTRUCT": "graph", "DESCRIBE": "graph", "ASK": "boolean"}.get(plan.form, "solutions")
+    fmt = choose(kind, request.accept_mimetypes, params.get("format", []))
+    timeout = _timeout(params)
     query = QueryRequest(text, fmt, settings.max_rows, version.id, default_graphs, named_graphs)
-    etag = '"' + hashlib.sha256(repr(query).encode()).hexdigest()[:32] + '"'
-    headers = {"ETag": etag, "Last-Modified": version.last_modified}
-    if request.if_none_match.contains_weak(etag.strip('"')):
+    # Weak: the same answer may travel gzipped or not, which a strong tag would have to tell apart.
+    tag = hashlib.sha256(repr(query).encode()).hexdigest()[:32]
+    headers = {"ETag": f'W/"{tag}"', "Last-Modified": version.last_modified}
+    if request.if_none_match.contains_weak(tag):
         return Response(status=304, headers=headers)
     answer = runtime().cache.get(query)
     if answer is None:
-        answer = runtime().workers.run(query, _timeout(params))
+        answer = runtime().workers.run(query, timeout)
         runtime().cache.put(query, answer)
     response = Response(answer.body, content_type=_content_type(fmt), headers=headers)
     response.headers["X-Result-Rows"] = str(answer.rows)

@@ -5,6 +5,7 @@
   const form = document.getElementById("query-form");
   const textarea = document.getElementById("query");
   const examples = document.getElementById("examples");
+  const runButton = document.getElementById("run");
   const results = document.getElementById("results");
   const banner = document.getElementById("banner");
   const errorBox = document.getElementById("error");
@@ -13,8 +14,17 @@
   const downloads = document.getElementById("downloads");
   const downloadLinks = document.getElementById("download-links");
   const endpoint = form.getAttribute("action");
-  const TABLE_FORMATS = ["json", "xml", "csv", "tsv"];
-  const GRAPH_FORMATS = ["ttl", "nt", "nq", "trig", "jsonld", "rdf"];
+  // format= names the server knows, with the label shown on the link.
+  const TABLE_FORMATS = [
+    ["json", "SPARQL JSON"], ["xml", "SPARQL XML"], ["csv", "CSV"], ["tsv", "TSV"],
+  ];
+  const GRAPH_FORMATS = [
+    ["ttl", "Turtle"], ["nt", "N-Triples"], ["nq", "N-Quads"], ["trig", "TriG"],
+    ["jsonld", "JSON-LD"], ["rdf", "RDF/XML"],
+  ];
+  // The server picks by the query's form: SELECT/ASK answer JSON, CONSTRUCT/DESCRIBE Turtle.
+  const ACCEPT = "application/sparql-results+json, text/turtle;q=0.9";
+  let running = null; // the AbortController of the query in flight
 
   function queryUrl(query, format) {
     const params = new URLSearchParams({ query: query });
@@ -22,18 +32,28 @@
     return endpoint + "?" + params.toString();
   }
 
-  function isGraphQuery(query) {
-    const body = query.replace(/#[^\n]*/g, "").replace(/(PREFIX|BASE)\s+[^\n]*/gi, "");
-    return /^\s*(CONSTRUCT|DESCRIBE)\b/i.test(body);
+  function updatePermalink() {
+    permalink.href = queryUrl(textarea.value);
   }
 
-  function showDownloads(query) {
+  // Size the editor to its text (6 to 20 lines); the reader can still drag it.
+  function fitEditor() {
+    const lines = textarea.value.split("\n").length + 1;
+    textarea.rows = Math.min(Math.max(lines, 6), 20);
+  }
+
+  function plural(count, one, many) {
+    return count.toLocaleString("en") + " " + (count === 1 ? one : many);
+  }
+
+  function showDownloads(query, graph) {
     downloadLinks.textContent = "";
-    for (const format of isGraphQuery(query) ? GRAPH_FORMATS : TABLE_FORMATS) {
+    for (const [format, label] of graph ? GRAPH_FORMATS : TABLE_FORMATS) {
       const item = document.createElement("li");
       const link = document.createElement("a");
       link.href = queryUrl(query, format);
-      link.textContent = format.toUpperCase();
+      link.textContent = label;
+      link.dataset.format = format;
       link.setAttribute("download", "answer." + format);
       item.appendChild(link);
       downloadLinks.appendChild(item);
@@ -50,86 +70,132 @@
       if (safe) node.href = term.value;
       node.textContent = term.value;
       td.appendChild(node);
+    } else if (term.type === "bnode") {
+      td.textContent = "_:" + term.value;
     } else {
-      td.textContent = term.type === "bnode" ? "_:" + term.value : term.value;
+      td.textContent = term.value;
       if (term["xml:lang"]) td.title = "@" + term["xml:lang"];
+      else if (term.datatype) td.title = term.datatype;
+      if (/#(integer|decimal|double|float|int|long)$/.test(term.datatype || "")) {
+        td.className = "number";
+      }
     }
     return td;
   }
 
+  function message(text, className) {
+    const p = document.createElement("p");
+    p.className = className;
+    p.textContent = text;
+    return p;
+  }
+
+  // Renders SPARQL JSON results; returns the status text.
   function showTable(data) {
     results.textContent = "";
     if (typeof data.boolean === "boolean") {
-      const p = document.createElement("p");
-      p.className = "boolean";
-      p.textContent = "Answer: " + data.boolean;
-      results.appendChild(p);
-      return 1;
+      results.appendChild(message("Answer: " + data.boolean, "boolean"));
+      return "Answer: " + data.boolean;
     }
+    const vars = data.head.vars || [];
+    const bindings = data.results.bindings;
     const table = document.createElement("table");
     const head = table.createTHead().insertRow();
-    for (const name of data.head.vars) {
+    for (const name of vars) {
       const th = document.createElement("th");
+      th.scope = "col";
       th.textContent = name;
       head.appendChild(th);
     }
     const body = table.createTBody();
-    for (const binding of data.results.bindings) {
+    for (const binding of bindings) {
       const row = body.insertRow();
-      for (const name of data.head.vars) row.appendChild(cell(binding[name]));
+      for (const name of vars) row.appendChild(cell(binding[name]));
     }
     results.appendChild(table);
-    return data.results.bindings.length;
+    if (bindings.length === 0) results.appendChild(message("No results.", "empty"));
+    return plural(bindings.length, "row", "rows");
+  }
+
+  function showGraph(text, count) {
+    results.textContent = "";
+    const pre = document.createElement("pre");
+    pre.className = "graph";
+    pre.textContent = text;
+    results.appendChild(pre);
+    if (!text.trim()) results.appendChild(message("No triples.", "empty"));
+    return count === null ? "" : plural(Number(count), "triple", "triples");
+  }
+
+  function showError(text) {
+    errorBox.textContent = text;
+    errorBox.hidden = false;
+    results.textContent = "";
+    downloads.hidden = true;
+  }
+
+  async function errorMessage(response) {
+    const fallback = response.status + " " + response.statusText;
+    const text = await response.text();
+    try {
+      return JSON.parse(text).error || fallback;
+    } catch (e) {
+      return text.trim() || fallback;
+    }
   }
 
   async function run(query, push) {
+    if (running) running.abort();
+    const controller = new AbortController();
+    running = controller;
     errorBox.hidden = true;
     banner.hidden = true;
+    downloads.hidden = true;
+    runButton.disabled = true;
+    results.setAttribute("aria-busy", "true");
     statusLine.textContent = "Running…";
-    permalink.href = "?" + new URLSearchParams({ query: query }).toString();
+    permalink.href = queryUrl(query);
     if (push) history.pushState({ query: query }, "", permalink.href);
-    const graph = isGraphQuery(query);
     const started = performance.now();
+    const elapsed = () => ((performance.now() - started) / 1000).toFixed(2) + " s";
     try {
       const response = await fetch(endpoint, {
         method: "POST",
-        headers: {
-          "Content-Type": "application/sparql-query",
-          Accept: graph ? "text/turtle" : "application/sparql-results+json",
-        },
+        headers: { "Content-Type": "application/sparql-query", Accept: ACCEPT },
         body: query,
+        signal: controller.signal,
       });
-      const seconds = ((performance.now() - started) / 1000).toFixed(2);
       if (!response.ok) {
-        let message = response.status + " " + response.statusText;
-        try { message = (await response.json()).error || message; } catch (e) { /* not JSON */ }
-        errorBox.textContent = message;
-        errorBox.hidden = false;
-        statusLine.textContent = "Failed after " + seconds + " s";
-        results.textContent = "";
+        showError(await errorMessage(response));
+        statusLine.textContent = "Failed after " + elapsed();
         return;
       }
-      let count;
-      if (graph) {
-        const pre = document.createElement("pre");
-        pre.textContent = await response.text();
-        results.textContent = "";
-        results.appendChild(pre);
-        count = response.headers.get("X-Result-Rows") || "?";
-      } else {
-        count = showTable(await response.json());
-      }
-      if (response.headers.get("X-Result-Truncated") === "true") {
-        banner.textContent = "The answer was cut at " + response.headers.get("X-Result-Row-Limit") +
-          " rows (the server's limit); add LIMIT/OFFSET or narrow the query to see the rest.";
+      const type = response.headers.get("Content-Type") || "";
+      const graph = !type.startsWith("application/sparql-results+json");
+      const summary = graph
+        ? showGraph(await response.text(), response.headers.get("X-Result-Rows"))
+        : showTable(await response.json());
+      const cut = response.headers.get("X-Result-Truncated") === "true";
+      if (cut) {
+        const limit = Number(response.headers.get("X-Result-Row-Limit"));
+        banner.textContent = "This answer was cut at " + limit.toLocaleString("en") + " " +
+          (graph ? "triples" : "rows") + ", the server's limit. Add LIMIT and OFFSET, or " +
+          "narrow the query, to see the rest; the downloads are cut the same way.";
         banner.hidden = false;
       }
-      statusLine.textContent = count + " result(s) in " + seconds + " s";
-      showDownloads(query);
+      statusLine.textContent = (summary ? summary + (cut ? " (cut)" : "") + " in " : "Done in ") +
+        elapsed();
+      showDownloads(query, graph);
     } catch (error) {
-      errorBox.textContent = "The endpoint could not be reached: " + error;
-      errorBox.hidden = false;
+      if (error.name === "AbortError") return;
+      showError("The endpoint could not be reached: " + error.message);
       statusLine.textContent = "";
+    } finally {
+      if (running === controller) {
+        running = null;
+        runButton.disabled = false;
+        results.removeAttribute("aria-busy");
+      }
     }
   }
 
@@ -137,13 +203,45 @@
     event.preventDefault();
     run(textarea.value, true);
   });
+  textarea.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+  textarea.addEventListener("input", function () {
+    fitEditor();
+    updatePermalink();
+    const option = examples.selectedOptions[0];
+    if (option && option.value && option.dataset.query !== textarea.value) examples.value = "";
+  });
   examples.addEventListener("change", function () {
     const option = examples.selectedOptions[0];
-    if (option && option.dataset.query) textarea.value = option.dataset.query;
+    if (option && option.dataset.query) {
+      textarea.value = option.dataset.query;
+      fitEditor();
+      updatePermalink();
+      textarea.setSelectionRange(0, 0);
+      textarea.focus();
+      textarea.scrollTop = 0;
+    }
   });
   window.addEventListener("popstate", function (event) {
-    if (event.state && event.state.query) { textarea.value = event.state.query; run(event.state.query, false); }
+    const query = (event.state && event.state.query) ||
+      new URLSearchParams(window.location.search).get("query");
+    if (query) {
+      textarea.value = query;
+      fitEditor();
+      run(query, false);
+    }
   });
   const initial = new URLSearchParams(window.location.search).get("query");
-  if (initial) { textarea.value = initial; run(initial, false); }
+  if (initial) {
+    textarea.value = initial;
+    fitEditor();
+    history.replaceState({ query: initial }, "", window.location.href);
+    run(initial, false);
+  }
+  fitEditor();
+  updatePermalink();
 })();
