@@ -35,6 +35,7 @@ QueryPlan(form='SELECT', from_graphs=('http://example.org/g',), from_named_graph
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urljoin
@@ -85,9 +86,13 @@ _PN_LOCAL = (
     rf"(?:\.++(?:[{_PN_CHARS}:]|{_PLX})++)?+"
 )
 
+# Each match is optional white space and comments, then one token, the end of the text, or a
+# character no token starts with. Every position matches, so finditer() never skips text.
 _TOKEN = re.compile(
     rf"""
-    (?P<skip>(?:[ \t\r\n]++|\#[^\r\n]*+)++)
+    (?:[ \t\r\n]++|\#[^\r\n]*+)*+
+    (?:
+    (?P<simple>[(){{}}\[\],;*=+\-/])  # the punctuation that starts no other token
   | (?P<iri><(?:[^<>"{{}}|^`\\\x00-\x20]|{_UCHAR})*+>)
   | (?P<string>
         '''(?:(?:''|')?+(?:[^'\\]|{_ECHAR}|{_UCHAR}))*+'''
@@ -101,7 +106,10 @@ _TOKEN = re.compile(
   | (?P<word>[A-Za-z][A-Za-z0-9_]*+)
   | (?P<number>(?:[0-9]++(?:\.[0-9]*+)?+|\.[0-9]++)(?:[eE][+-]?+[0-9]++)?+)
   | (?P<langtag>@[A-Za-z]++(?:-[A-Za-z0-9]++)*+(?:--[A-Za-z]++)?+)
-  | (?P<punct>\^\^|\|\||&&|!=|<=|>=|[{{}}()\[\].,;*=<>!^|/+\-?])
+  | (?P<punct>\^\^|\|\||&&|!=|<=|>=|[.<>!^|?])
+  | (?P<end>\Z)
+  | (?P<bad>[\s\S])
+    )
     """,
     re.VERBOSE,
 )
@@ -175,19 +183,19 @@ def inspect_query(text: str) -> QueryPlan:
 def _tokenize(text: str) -> list[Token]:
     tokens: list[Token] = []
     append = tokens.append
-    match = _TOKEN.match
-    pos, end = 0, len(text)
-    while pos < end:
-        found = match(text, pos)
-        if found is None:
-            raise _syntax(text, *_lex_problem(text, pos))
+    for found in _TOKEN.finditer(text):
         kind = found.lastgroup
-        if kind != "skip":
-            word = found.group()
-            if word[0] == "<" and kind == "punct" and _IRI_TAIL.match(text, pos):
-                raise _syntax(text, "unterminated IRI", pos)
-            append((kind, word, pos))  # type: ignore[arg-type]
-        pos = found.end()
+        start = found.start(kind)
+        if kind == "end":
+            break
+        if kind == "bad":
+            raise _syntax(text, *_lex_problem(text, start))
+        word = found.group(kind)
+        if kind == "simple":
+            kind = "punct"
+        elif kind == "punct" and word[0] == "<" and _IRI_TAIL.match(text, start):
+            raise _syntax(text, "unterminated IRI", start)
+        append((kind, word, start))  # type: ignore[arg-type]
     return tokens
 
 
@@ -254,13 +262,15 @@ def _glued_service(text: str, what: str, pos: int) -> QueryRejected:
 
 
 class _Reader:
-    __slots__ = ("base", "prefixes", "text", "tokens")
+    __slots__ = ("base", "line_ends", "multiline", "prefixes", "text", "tokens")
 
     def __init__(self, text: str, tokens: list[Token]) -> None:
         self.text = text
         self.tokens = tokens
         self.prefixes: dict[str, str] = {}
         self.base: str | None = None
+        self.multiline: list[tuple[int, int]] = []  # (start, end) of multi-line strings
+        self.line_ends: list[int] = []
 
     def fail(self, problem: str, pos: int, hint: str = "") -> QueryRejected:
         return _syntax(self.text, problem, pos, hint)
@@ -291,7 +301,7 @@ class _Reader:
             elif kind == "pname":
                 self.check_pname(word, pos)
             elif kind == "iri" and _may_be_less_than(previous):
-                self.check_iri_after_value(j)
+                self.check_iri_after_value(token)
             previous = token
         return QueryPlan(_form(tokens[i][1]), tuple(graphs), tuple(named))
 
@@ -331,7 +341,10 @@ class _Reader:
             return iri
         if self.base is None:
             raise self.fail(f"relative IRI {word} without a BASE", pos)
-        resolved = urljoin(self.base, iri)
+        try:
+            resolved = urljoin(self.base, iri)
+        except ValueError:  # e.g. an unclosed "[" in the host
+            resolved = ""
         if not _ABSOLUTE.match(resolved):
             raise self.fail(f"relative IRI {word} that the BASE cannot resolve", pos)
         return resolved
@@ -361,9 +374,9 @@ class _Reader:
                     " read as SERVICE; write the IRI in full)"
                 )
 
-    def check_iri_after_value(self, j: int) -> None:
+    def check_iri_after_value(self, token: Token) -> None:
         """An IRI that pyoxigraph may read as `<` followed by code."""
-        _, word, pos = self.tokens[j]
+        _, word, pos = token
         if "'" in word:
             raise self.fail(
                 f"the IRI {word} right after a value",
@@ -373,21 +386,25 @@ class _Reader:
             )
         if "#" not in word:
             return
-        line_end = _LINE_END.search(self.text, pos)
-        stop = line_end.start() if line_end else len(self.text)
-        tokens = self.tokens
-        for k in range(j + 1, len(tokens)):
-            _, later, start = tokens[k]
-            if start >= stop:
-                return
-            if start + len(later) > stop:
-                raise self.fail(
-                    f"the IRI {word} right after a value",
-                    pos,
-                    "there '<' can also mean 'less than', and then '#' would start a comment"
-                    " hiding the start of the multi-line string on this line; start that"
-                    " string on a new line",
-                )
+        if not self.line_ends:  # computed once, on the first such IRI
+            self.line_ends = [m.start() for m in _LINE_END.finditer(self.text)]
+            self.line_ends.append(len(self.text))
+            self.multiline = [
+                (start, start + len(text))
+                for kind, text, start in self.tokens
+                if kind == "string" and ("\n" in text or "\r" in text)
+            ]
+        stop = self.line_ends[bisect_left(self.line_ends, pos)]
+        # Strings do not overlap: only the last one starting before the line end can span it.
+        k = bisect_left(self.multiline, (stop, -1)) - 1
+        if k >= 0 and self.multiline[k][0] > pos and self.multiline[k][1] > stop:
+            raise self.fail(
+                f"the IRI {word} right after a value",
+                pos,
+                "there '<' can also mean 'less than', and then '#' would start a comment"
+                " hiding the start of the multi-line string on this line; start that"
+                " string on a new line",
+            )
 
     def dataset_clause(self, j: int, graphs: list[str], named: list[str]) -> None:
         tokens, n = self.tokens, len(self.tokens)
