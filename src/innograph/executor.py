@@ -54,6 +54,7 @@ class QueryRequest:
     version: str
     default_graphs: tuple[str, ...] = ()
     named_graphs: tuple[str, ...] = ()
+    base_iri: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +86,8 @@ def _answer(store: Any, request: QueryRequest, functions: dict[Any, Any] | None)
 
     start = time.perf_counter()
     options: dict[str, Any] = {"custom_functions": functions} if functions else {}
+    if request.base_iri:
+        options["base_iri"] = request.base_iri
     if request.default_graphs:
         options["default_graph"] = [ox.NamedNode(g) for g in request.default_graphs]
     if request.named_graphs:

@@ -166,15 +166,20 @@ _VALUE_ENDS = frozenset({")", ">", "<"})
 Token = tuple[str, str, int]  # kind, text, offset
 
 
-def inspect_query(text: str) -> QueryPlan:
-    """The form and FROM graphs of a read-only, local-only query; else QueryRejected."""
+def inspect_query(text: str, base: str | None = None) -> QueryPlan:
+    """The form and FROM graphs of a read-only, local-only query; else QueryRejected.
+
+    ``base`` is the base IRI from the environment (the endpoint's URL, SPARQL 1.1 Query
+    §4.1.1.1) that relative IRIs resolve against when the query declares no BASE."""
     if not text.strip():
         raise QueryRejected(EMPTY)
     tokens = _tokenize(text)
     if not tokens:
         raise QueryRejected(EMPTY)
     _refuse_updates_and_service(text, tokens)
-    return _Reader(text, tokens).plan()
+    reader = _Reader(text, tokens)
+    reader.base = base
+    return reader.plan()
 
 
 # --- Lexer ------------------------------------------------------------------------------------

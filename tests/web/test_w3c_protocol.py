@@ -100,16 +100,7 @@ UPDATE_REASON = "update: the endpoint is read-only"
 KNOWN_GAPS: dict[str, str] = {}
 
 # Read-only tests that fail because of a server bug (test IRI -> reason).
-SERVER_BUGS: dict[str, str] = {
-    TESTS + "query_content_type_construct": (
-        "a relative IRI in a query without BASE is refused with 400 ('IRI parsing failed'): the"
-        " server gives the engine no base IRI (executor._answer calls store.query without"
-        " base_iri=; sparql_guard's _Reader.resolve likewise refuses relative PREFIX/BASE/FROM"
-        " IRIs). SPARQL 1.1 Query 4.1.1.1 takes the base from the environment when the query"
-        " has none (RFC 3986 5.1.2-5.1.4), e.g. the endpoint URL; this approved test sends"
-        " CONSTRUCT { <s> <p> 1 } WHERE {} and expects 2xx with RDF"
-    ),
-}
+SERVER_BUGS: dict[str, str] = {}
 
 
 # --- reading the manifest ------------------------------------------------------------------------

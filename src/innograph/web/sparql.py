@@ -110,7 +110,7 @@ def sparql() -> Response:
     settings = runtime().settings
     if len(text) > settings.max_query_chars:
         raise UsageError(f"query: longer than the limit of {settings.max_query_chars} characters")
-    plan = inspect_query(text)
+    plan = inspect_query(text, base=request.base_url)
     version = runtime().version()
     default_graphs = tuple(params.get("default-graph-uri", []))
     named_graphs = tuple(params.get("named-graph-uri", []))
@@ -127,7 +127,9 @@ def sparql() -> Response:
     kind = {"CONSTRUCT": "graph", "DESCRIBE": "graph", "ASK": "boolean"}.get(plan.form, "solutions")
     fmt = choose(kind, request.accept_mimetypes, params.get("format", []))
     timeout = _timeout(params)
-    query = QueryRequest(text, fmt, settings.max_rows, version.id, default_graphs, named_graphs)
+    query = QueryRequest(
+        text, fmt, settings.max_rows, version.id, default_graphs, named_graphs, request.base_url
+    )
     # Weak: the same answer may travel gzipped or not, which a strong tag would have to tell apart.
     tag = hashlib.sha256(repr(query).encode()).hexdigest()[:32]
     headers = {"ETag": f'W/"{tag}"', "Last-Modified": version.last_modified}

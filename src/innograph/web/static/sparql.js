@@ -18,6 +18,7 @@
   const TABLE_FORMATS = [
     ["json", "SPARQL JSON"], ["xml", "SPARQL XML"], ["csv", "CSV"], ["tsv", "TSV"],
   ];
+  const BOOLEAN_FORMATS = TABLE_FORMATS.slice(0, 2); // CSV and TSV have no ASK form
   const GRAPH_FORMATS = [
     ["ttl", "Turtle"], ["nt", "N-Triples"], ["nq", "N-Quads"], ["trig", "TriG"],
     ["jsonld", "JSON-LD"], ["rdf", "RDF/XML"],
@@ -32,8 +33,20 @@
     return endpoint + "?" + params.toString();
   }
 
+  // The server takes request lines up to about 8 KB; a longer link would not open.
+  const LINK_LIMIT = 8000;
+
+  function setPermalink(query) {
+    permalink.href = queryUrl(query);
+    const tooLong = permalink.href.length > LINK_LIMIT;
+    permalink.classList.toggle("too-long", tooLong);
+    permalink.title = tooLong
+      ? "This query is too long to open from a link; share the query text instead"
+      : "A link that opens this page and runs the query";
+  }
+
   function updatePermalink() {
-    permalink.href = queryUrl(textarea.value);
+    setPermalink(textarea.value);
   }
 
   // Size the editor to its text (6 to 20 lines); the reader can still drag it.
@@ -46,9 +59,9 @@
     return count.toLocaleString("en") + " " + (count === 1 ? one : many);
   }
 
-  function showDownloads(query, graph) {
+  function showDownloads(query, formats) {
     downloadLinks.textContent = "";
-    for (const [format, label] of graph ? GRAPH_FORMATS : TABLE_FORMATS) {
+    for (const [format, label] of formats) {
       const item = document.createElement("li");
       const link = document.createElement("a");
       link.href = queryUrl(query, format);
@@ -95,7 +108,7 @@
     results.textContent = "";
     if (typeof data.boolean === "boolean") {
       results.appendChild(message("Answer: " + data.boolean, "boolean"));
-      return "Answer: " + data.boolean;
+      return "";
     }
     const vars = data.head.vars || [];
     const bindings = data.results.bindings;
@@ -154,7 +167,7 @@
     runButton.disabled = true;
     results.setAttribute("aria-busy", "true");
     statusLine.textContent = "Running…";
-    permalink.href = queryUrl(query);
+    setPermalink(query);
     if (push) history.pushState({ query: query }, "", permalink.href);
     const started = performance.now();
     const elapsed = () => ((performance.now() - started) / 1000).toFixed(2) + " s";
@@ -172,9 +185,15 @@
       }
       const type = response.headers.get("Content-Type") || "";
       const graph = !type.startsWith("application/sparql-results+json");
-      const summary = graph
-        ? showGraph(await response.text(), response.headers.get("X-Result-Rows"))
-        : showTable(await response.json());
+      let summary, formats;
+      if (graph) {
+        summary = showGraph(await response.text(), response.headers.get("X-Result-Rows"));
+        formats = GRAPH_FORMATS;
+      } else {
+        const data = await response.json();
+        summary = showTable(data);
+        formats = typeof data.boolean === "boolean" ? BOOLEAN_FORMATS : TABLE_FORMATS;
+      }
       const cut = response.headers.get("X-Result-Truncated") === "true";
       if (cut) {
         const limit = Number(response.headers.get("X-Result-Row-Limit"));
@@ -185,10 +204,12 @@
       }
       statusLine.textContent = (summary ? summary + (cut ? " (cut)" : "") + " in " : "Done in ") +
         elapsed();
-      showDownloads(query, graph);
+      showDownloads(query, formats);
     } catch (error) {
       if (error.name === "AbortError") return;
-      showError("The endpoint could not be reached: " + error.message);
+      showError((error instanceof TypeError // what fetch throws when there is no answer
+        ? "The endpoint could not be reached: "
+        : "The answer could not be read: ") + error.message);
       statusLine.textContent = "";
     } finally {
       if (running === controller) {
