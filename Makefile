@@ -15,10 +15,11 @@ $(VENV)/.installed: pyproject.toml
 
 setup: $(VENV)/.installed ## Create the virtual environment and install innograph with its test tools
 
-run: setup ## The main job: parse the shipped profiles, build the store, query it
+run: setup ## The main job: parse the shipped profiles, build the store, query it, serve it
 	$(BIN)/innograph parse --json data/profiles/*.txt
 	$(BIN)/innograph build --store store
 	$(BIN)/innograph query queries/innovation-lead-and-team-placement.rq --store store
+	$(BIN)/innograph serve --store store --host 127.0.0.1 --port 8000
 
 lint: setup ## ruff lint and format check
 	$(BIN)/ruff check .
