@@ -353,6 +353,15 @@ def test_dataset_clauses_are_collected_and_resolved(
     assert (plan.from_graphs, plan.from_named_graphs) == (graphs, named)
 
 
+def test_the_environment_base_resolves_relative_iris_unless_the_query_has_a_base() -> None:
+    endpoint = "http://host.example/sparql"
+    assert inspect_query("ASK FROM <g> FROM NAMED <#n> {}", base=endpoint) == QueryPlan(
+        "ASK", ("http://host.example/g",), ("http://host.example/sparql#n",)
+    )
+    plan = inspect_query("BASE <http://b.example/x/> ASK FROM <g> {}", base=endpoint)
+    assert plan.from_graphs == ("http://b.example/x/g",)
+
+
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
