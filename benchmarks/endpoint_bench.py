@@ -1,7 +1,10 @@
 """Benchmark the SPARQL endpoint beside in-process pyoxigraph, on the catalogue queries.
 
-    .venv/bin/python benchmarks/endpoint_bench.py [--quick] [--configs w1q2,w2q2,w1q4,w2q4]
-        [--profiles 1000] [--scratch DIR] [--json FILE]
+    .venv/bin/python benchmarks/endpoint_bench.py [--quick] [--configs w2q2t8,w1q2t8,...]
+        [--profiles 1000] [--requests C1,C8] [--gzip] [--scratch DIR] [--json FILE]
+
+About 12 minutes on 2 cores (--quick: about 4), plus a minute to build the synthetic store
+unless ``--scratch`` keeps it from an earlier run.
 
 Two graphs: the seed (``data/profiles``) and a synthetic one (``innograph synth --cities N
 --seed 11``), each built into a scratch store. For each graph:
@@ -15,8 +18,8 @@ Two graphs: the seed (``data/profiles``) and a synthetic one (``innograph synth 
   configuration with the answer cache on, which repeats the same query;
 * the load: a fixed number of requests per query and level, from threads of this process over
   keep-alive ``http.client`` connections to 127.0.0.1 (POST ``application/sparql-query``, no
-  gzip). Every target runs one query back to back (floor, then each server), so a change in the
-  machine's background load hits them alike;
+  gzip unless ``--gzip``). Every target runs one query back to back (floor, then each server),
+  so a change in the machine's background load hits them alike;
 * a single-IRI lookup (``SELECT ?p ?o WHERE { <city> ?p ?o }`` and ``DESCRIBE <city>``, rotating
   over 100 city IRIs) at concurrency 1: p50 over HTTP minus p50 in-process.
 
