@@ -17,6 +17,8 @@ from .runtime import Runtime
 
 log = logging.getLogger(__name__)
 
+TOO_LONG_LINE = "the request line is too long; POST the query instead"
+
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings()
@@ -58,7 +60,7 @@ def _http_error(error: HTTPException) -> Response:
     status = error.code or 500
     messages = {
         413: "the request body is larger than the server accepts",
-        414: "the request line is too long; POST the query instead",
+        414: TOO_LONG_LINE,
         405: f"{request.method} is not allowed here",
         404: f"{request.path} is not here",
     }
