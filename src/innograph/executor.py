@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InnographError, UsageError
-from .results import GRAPH_FORMATS, write_boolean, write_graph, write_solutions
+from .results import GRAPH_FORMATS, gzipped, write_boolean, write_graph, write_solutions
 
 log = logging.getLogger(__name__)
 SLEEP_FUNCTION = "urn:innograph:test:sleep"
@@ -55,6 +55,7 @@ class QueryRequest:
     default_graphs: tuple[str, ...] = ()
     named_graphs: tuple[str, ...] = ()
     base_iri: str | None = None
+    gzip: bool = False  # the client takes gzip: the worker compresses, the cache keeps it so
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +65,7 @@ class Answer:
     rows: int
     truncated: bool
     seconds: float
+    encoding: str | None = None  # "gzip" when the body is compressed
 
 
 # --- the worker process -------------------------------------------------------------------------
@@ -102,7 +104,15 @@ def _answer(store: Any, request: QueryRequest, functions: dict[Any, Any] | None)
         )
     else:
         body, rows, truncated = write_graph(iter(result), request.fmt, request.limit)
-    return Answer(body, request.fmt, rows, truncated, time.perf_counter() - start)
+    packed = gzipped(body) if request.gzip else None
+    return Answer(
+        packed or body,
+        request.fmt,
+        rows,
+        truncated,
+        time.perf_counter() - start,
+        "gzip" if packed else None,
+    )
 
 
 def _serve(connection: Connection, store_root: str, test_functions: bool) -> None:

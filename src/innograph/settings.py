@@ -59,7 +59,7 @@ class Settings:
     result_cache_bytes: int = setting(
         64 * 1024 * 1024,
         "INNOGRAPH_RESULT_CACHE_BYTES",
-        "Memory for answers kept per web worker, keyed by store version, query and format.",
+        "Memory for answers kept per web worker, by store version, query, format and encoding.",
     )
     test_functions: bool = setting(
         False,

@@ -94,6 +94,18 @@ def test_gzip_on_a_large_construct(live_server: LiveServer) -> None:
     assert len(graph) > 300
 
 
+def test_the_answer_cache_keeps_encodings_apart(live_server: LiveServer) -> None:
+    query = BIG_CONSTRUCT + "\n# asked for gzipped first"  # a text no other test sends
+    gzipped, plain = {"Accept": "text/turtle", "Accept-Encoding": "gzip"}, {"Accept": "text/turtle"}
+    # the second of each kind is a cache hit: it must keep its own encoding
+    replies = [get(live_server, query, headers) for headers in (gzipped, plain, gzipped, plain)]
+    assert [r.status for r in replies] == [200] * 4
+    assert [r.header("Content-Encoding") for r in replies] == ["gzip", None, "gzip", None]
+    assert len({r.header("ETag") for r in replies}) == 1  # one weak tag for both encodings
+    bodies = {gzip.decompress(r.body) if r.header("Content-Encoding") else r.body for r in replies}
+    assert len(bodies) == 1
+
+
 def test_a_small_answer_is_not_compressed(live_server: LiveServer) -> None:
     reply = get(live_server, CITY_ASK, {"Accept-Encoding": "gzip"})
     assert reply.status == 200

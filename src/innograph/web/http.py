@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import gzip
-
 from flask import Flask, Response, current_app, request
+
+from ..results import gzipped
 
 EXPOSED = "ETag, Last-Modified, Retry-After, X-Result-Truncated, X-Result-Row-Limit, X-Result-Rows"
 COMPRESSIBLE = (
@@ -54,8 +54,6 @@ def _compress(response: Response) -> None:
     response.vary.add("Accept-Encoding")
     if "gzip" not in request.accept_encodings or "Content-Encoding" in response.headers:
         return
-    body = response.get_data()
-    if len(body) < 860:
-        return
-    response.set_data(gzip.compress(body, compresslevel=5))
-    response.headers["Content-Encoding"] = "gzip"
+    if packed := gzipped(response.get_data()):
+        response.set_data(packed)
+        response.headers["Content-Encoding"] = "gzip"

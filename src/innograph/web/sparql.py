@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import urllib.parse
+from dataclasses import replace
 
 from flask import Blueprint, Response, current_app, render_template, request
 
@@ -135,10 +136,13 @@ def sparql() -> Response:
     headers = {"ETag": f'W/"{tag}"', "Last-Modified": version.last_modified}
     if request.if_none_match.contains_weak(tag):
         return Response(status=304, headers=headers)
+    query = replace(query, gzip="gzip" in request.accept_encodings)
     answer = runtime().cache.get(query)
     if answer is None:
         answer = runtime().workers.run(query, timeout)
         runtime().cache.put(query, answer)
+    if answer.encoding:
+        headers["Content-Encoding"] = answer.encoding
     response = Response(answer.body, content_type=_content_type(fmt), headers=headers)
     response.headers["X-Result-Rows"] = str(answer.rows)
     if answer.truncated:
