@@ -435,6 +435,31 @@ def test_every_query_runs_over_seed_and_fragments(all_dataset: ox.Store) -> None
 # --- the command line ----------------------------------------------------------------------
 
 
+def test_source_lines_of_two_files_about_one_profile_stay_apart(tmp_path: Path) -> None:
+    # A second rendering of the seed page ("--" keeps the city: one profile), a line lower
+    # throughout and with another population: each file keeps its own lines and values.
+    lines = (PROFILES / "liverpool-city-region.txt").read_text(encoding="utf-8").splitlines()
+    assert lines[10] == "1,530,000 (2018)"
+    copy = tmp_path / "profiles" / "liverpool-city-region--again.txt"
+    copy.parent.mkdir()
+    shifted = [lines[0], "", *lines[1:10], "1,600,000 (2018)", *lines[11:]]
+    copy.write_text("\n".join(shifted) + "\n", encoding="utf-8")
+    both = build_and_load([PROFILES, copy.parent], tmp_path / "out")
+    assert run(both, "source-line-of-fact.rq") == [
+        (
+            CITY,
+            "lead innovation officer",
+            "John Whaling",
+            "liverpool-city-region--again.txt",
+            16,
+            None,
+        ),
+        (CITY, "lead innovation officer", "John Whaling", "liverpool-city-region.txt", 15, None),
+        (CITY, "population figure", "1600000", "liverpool-city-region--again.txt", 12, None),
+        (CITY, "population figure", "1530000", "liverpool-city-region.txt", 11, None),
+    ]
+
+
 def test_query_file_through_the_command_line(tmp_path: Path) -> None:
     store = str(tmp_path / "store")
     built = subprocess.run(
