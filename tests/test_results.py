@@ -22,6 +22,7 @@ KNOWN_GAPS entry passes that way, so the gaps come from pyoxigraph's store, not 
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import json
 import re
@@ -44,6 +45,7 @@ from innograph.results import (
     BOOLEAN_FORMATS,
     GRAPH_FORMATS,
     SOLUTION_FORMATS,
+    gzipped,
     write_boolean,
     write_graph,
     write_solutions,
@@ -977,3 +979,14 @@ def test_islice_is_not_needed_by_callers() -> None:
     rows = _rows(10)
     write_solutions(["n"], rows, "csv", 3)
     assert [r[0].value for r in islice(rows, 2)] == ["4", "5"]
+
+
+def test_gzip_is_deterministic_and_skips_short_bodies() -> None:
+    body = (
+        b"<https://w3id.org/innograph/id/city/x> a <https://w3id.org/innograph/def/City> .\n" * 20
+    )
+    packed = gzipped(body)
+    assert packed is not None
+    assert packed[4:8] == b"\0\0\0\0"  # no timestamp: the same answer, the same bytes
+    assert gzip.decompress(packed) == body
+    assert gzipped(body[:859]) is None

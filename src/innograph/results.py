@@ -64,7 +64,9 @@ GZIP_MIN_BYTES: Final = 860  # below this, gzip's header and CPU rarely pay (Aka
 
 def gzipped(body: bytes) -> bytes | None:
     """The body gzipped for the wire, or None when it is too short to be worth it."""
-    return gzip.compress(body, compresslevel=5) if len(body) >= GZIP_MIN_BYTES else None
+    if len(body) < GZIP_MIN_BYTES:
+        return None
+    return gzip.compress(body, compresslevel=5, mtime=0)  # mtime 0: the same bytes every time
 
 
 GRAPH_FORMATS: Final[dict[str, tuple[str, ox.RdfFormat]]] = {

@@ -23,6 +23,7 @@ from webcheck import (
     get,
     post_form,
     post_query,
+    query_url,
 )
 
 from conftest import LiveServer
@@ -104,6 +105,23 @@ def test_the_answer_cache_keeps_encodings_apart(live_server: LiveServer) -> None
     assert len({r.header("ETag") for r in replies}) == 1  # one weak tag for both encodings
     bodies = {gzip.decompress(r.body) if r.header("Content-Encoding") else r.body for r in replies}
     assert len(bodies) == 1
+
+
+@pytest.mark.parametrize("refusal", ["gzip;q=0", "identity, *;q=0", "br"])
+def test_no_gzip_for_a_client_that_refuses_it(live_server: LiveServer, refusal: str) -> None:
+    reply = get(live_server, BIG_CONSTRUCT, {"Accept": "text/turtle", "Accept-Encoding": refusal})
+    assert reply.status == 200
+    assert reply.header("Content-Encoding") is None
+    assert len(Graph().parse(data=reply.body, format="turtle")) > 300
+
+
+def test_head_answers_like_get_without_a_body(live_server: LiveServer) -> None:
+    got = get(live_server, CITY_SELECT)
+    head = fetch(query_url(live_server, {"query": CITY_SELECT}), "HEAD")
+    assert head.status == got.status == 200
+    assert head.body == b""
+    for name in ("Content-Type", "ETag", "Last-Modified", "Cache-Control", "X-Result-Rows"):
+        assert head.header(name) == got.header(name), name
 
 
 def test_a_small_answer_is_not_compressed(live_server: LiveServer) -> None:

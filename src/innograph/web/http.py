@@ -46,13 +46,18 @@ def _headers(response: Response) -> Response:
     return response
 
 
+def takes_gzip() -> bool:
+    """Whether the client accepts gzip (``gzip;q=0`` and ``*;q=0`` refuse it)."""
+    return request.accept_encodings.quality("gzip") > 0
+
+
 def _compress(response: Response) -> None:
     if response.direct_passthrough or response.status_code != 200:
         return
     if not (response.mimetype or "").startswith(COMPRESSIBLE):
         return
     response.vary.add("Accept-Encoding")
-    if "gzip" not in request.accept_encodings or "Content-Encoding" in response.headers:
+    if not takes_gzip() or "Content-Encoding" in response.headers:
         return
     if packed := gzipped(response.get_data()):
         response.set_data(packed)

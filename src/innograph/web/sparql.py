@@ -13,6 +13,7 @@ from ..errors import UsageError
 from ..executor import QueryRequest
 from ..sparql_guard import QueryRejected, inspect_query
 from . import service
+from .http import takes_gzip
 from .negotiation import choose, media_type
 from .runtime import Runtime
 
@@ -46,7 +47,7 @@ def _read_request() -> tuple[str | None, dict[str, list[str]]]:
     """The query text and the protocol parameters, from the URL and the body."""
     _strict_utf8(request.query_string, "URL parameters")
     args = {k: request.args.getlist(k) for k in request.args}
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         if request.args.getlist("update"):
             raise QueryRejected("updates are not allowed: this endpoint is read-only", 403)
         return _one("query", [args.get("query", [])]), args
@@ -106,7 +107,7 @@ def sparql() -> Response:
         if request.method == "POST":
             raise UsageError("query: missing; POST a query (form field query= or the body)")
         return _without_query()
-    if request.method == "GET" and "format" not in params and _prefers_html():
+    if request.method in ("GET", "HEAD") and "format" not in params and _prefers_html():
         return _page()  # a permalink opened in a browser: the page runs the query itself
     settings = runtime().settings
     if len(text) > settings.max_query_chars:
@@ -136,7 +137,7 @@ def sparql() -> Response:
     headers = {"ETag": f'W/"{tag}"', "Last-Modified": version.last_modified}
     if request.if_none_match.contains_weak(tag):
         return Response(status=304, headers=headers)
-    query = replace(query, gzip="gzip" in request.accept_encodings)
+    query = replace(query, gzip=takes_gzip())
     answer = runtime().cache.get(query)
     if answer is None:
         answer = runtime().workers.run(query, timeout)
