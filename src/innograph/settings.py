@@ -61,6 +61,12 @@ class Settings:
         "INNOGRAPH_RESULT_CACHE_BYTES",
         "Memory for answers kept per web worker, by store version, query, format and encoding.",
     )
+    trusted_hosts: str = setting(
+        "",
+        "INNOGRAPH_TRUSTED_HOSTS",
+        "Host names the server answers for, comma separated (other Host headers get 400, so no"
+        " link is built from a forged one); empty: any host. Set it on a public server.",
+    )
     test_functions: bool = setting(
         False,
         "INNOGRAPH_TEST_FUNCTIONS",

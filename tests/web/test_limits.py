@@ -61,6 +61,7 @@ def strict_server(seed_store: Path) -> Iterator[LiveServer]:
             "INNOGRAPH_QUERY_TIMEOUT_S": str(STRICT_LIMIT_S),
             "INNOGRAPH_MAX_BODY_BYTES": str(STRICT_BODY_BYTES),
             "INNOGRAPH_MAX_ROWS": str(MAX_ROWS),
+            "INNOGRAPH_TRUSTED_HOSTS": "127.0.0.1, localhost",
         },
     )
     yield server
@@ -413,6 +414,18 @@ def test_a_query_above_the_character_limit_is_400(live_server: LiveServer) -> No
     message = assert_json_error(post_query(live_server, padded(ask, MAX_QUERY_CHARS + 1)), 400)
     assert str(MAX_QUERY_CHARS) in message
     assert post_query(live_server, padded(ask, MAX_QUERY_CHARS)).json()["boolean"] is True
+
+
+def test_a_forged_host_header_is_400(strict_server: LiveServer) -> None:
+    port = strict_server.url.rsplit(":", 1)[1]
+    forged = fetch(strict_server.sparql, headers={"Host": "evil.example", "Accept": "text/turtle"})
+    assert_json_error(forged, 400, "host")
+    assert b"evil.example/sparql" not in forged.body
+    trusted = fetch(
+        strict_server.sparql, headers={"Host": f"localhost:{port}", "Accept": "text/turtle"}
+    )
+    assert trusted.status == 200
+    assert f"http://localhost:{port}/sparql".encode() in trusted.body  # sd:endpoint
 
 
 # --- (h) a few parallel queries -------------------------------------------------------------
