@@ -43,6 +43,9 @@ def shared() -> Path:
 # --- a live server on 127.0.0.1 -------------------------------------------------------------
 
 
+LIVE_MAX_RESULT_BYTES = 1024 * 1024  # above 1,000 rows of the seed's triples in any format
+
+
 @dataclass(frozen=True)
 class LiveServer:
     """``innograph serve`` (gunicorn) running on a free port over a store built from the seed."""
@@ -122,6 +125,7 @@ def live_server(seed_store: Path) -> Iterator[LiveServer]:
             "INNOGRAPH_TEST_FUNCTIONS": "true",
             "INNOGRAPH_QUERY_TIMEOUT_S": "3",
             "INNOGRAPH_MAX_ROWS": "1000",
+            "INNOGRAPH_MAX_RESULT_BYTES": str(LIVE_MAX_RESULT_BYTES),
         },
     )
     yield server

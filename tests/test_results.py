@@ -637,6 +637,32 @@ def test_graph_cap(fmt: str) -> None:
         assert len(_parse_graph(body, fmt)) == written
 
 
+@pytest.mark.parametrize("fmt", sorted(SOLUTION_FORMATS))
+def test_size_cap_cuts_at_the_last_row_that_fits(fmt: str) -> None:
+    rows = [[ox.Literal(f"{i} {'é' * 40}")] for i in range(50)]  # two bytes a character
+    whole, _, _ = write_solutions(["x"], rows, fmt, 100)
+    for cap in (len(whole) // 3, len(whole) - 1):
+        body, written, truncated = write_solutions(["x"], rows, fmt, 100, max_bytes=cap)
+        assert truncated
+        assert 0 < written < 50
+        assert len(body) <= cap
+        assert body == write_solutions(["x"], rows[:written], fmt, 100)[0]  # a whole document
+        assert len(write_solutions(["x"], rows[: written + 1], fmt, 100)[0]) > cap
+        assert _row_count(body, fmt) == written
+    assert write_solutions(["x"], rows, fmt, 100, max_bytes=len(whole)) == (whole, 50, False)
+
+
+@pytest.mark.parametrize("fmt", sorted(GRAPH_FORMATS))
+def test_size_cap_on_a_graph_counts_ntriples_lines(fmt: str) -> None:
+    triples = [ox.Triple(S, P, ox.Literal(f"{i} {'é' * 40}")) for i in range(50)]
+    weight = sum(len(f"{triple} .\n".encode()) for triple in triples[:20])
+    next_line = len(f"{triples[20]} .\n".encode())
+    body, written, truncated = write_graph(triples, fmt, 100, max_bytes=weight + next_line - 1)
+    assert (written, truncated) == (20, True)
+    assert len(_parse_graph(body, fmt)) == 20
+    assert write_graph(triples, fmt, 100, max_bytes=10**6)[1:] == (50, False)
+
+
 # --- Unit tests: terms in each format ----------------------------------------------------------
 
 

@@ -56,6 +56,7 @@ class QueryRequest:
     named_graphs: tuple[str, ...] = ()
     base_iri: str | None = None
     gzip: bool = False  # the client takes gzip: the worker compresses, the cache keeps it so
+    max_bytes: int | None = None  # the largest answer body (before gzip)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,10 +101,16 @@ def _answer(store: Any, request: QueryRequest, functions: dict[Any, Any] | None)
     elif isinstance(result, ox.QuerySolutions):
         names = [v.value for v in result.variables]
         body, rows, truncated = write_solutions(
-            names, (tuple(s[n] for n in names) for s in result), request.fmt, request.limit
+            names,
+            (tuple(s[n] for n in names) for s in result),
+            request.fmt,
+            request.limit,
+            request.max_bytes,
         )
     else:
-        body, rows, truncated = write_graph(iter(result), request.fmt, request.limit)
+        body, rows, truncated = write_graph(
+            iter(result), request.fmt, request.limit, max_bytes=request.max_bytes
+        )
     packed = gzipped(body) if request.gzip else None
     return Answer(
         packed or body,

@@ -1,9 +1,11 @@
-"""Serialise SPARQL query answers (pyoxigraph terms) with a row cap that reports truncation.
+"""Serialise SPARQL query answers (pyoxigraph terms) with row and size caps that report truncation.
 
 pyoxigraph's ``QuerySolutions.serialize`` writes every solution and cannot stop early; a public
 endpoint must cap its answers and say when it did. These functions are pure: they read at most
 ``limit + 1`` rows (or triples) from the iterable, write at most ``limit`` of them and return
-``(body, written, truncated)``; ``truncated`` is true exactly when a row beyond the cap existed.
+``(body, written, truncated)``; ``truncated`` is true exactly when a row beyond the cap existed,
+or when the next row would have taken the answer past ``max_bytes`` (a cut is always at a row
+boundary, so the body stays a valid document).
 
 Formats follow the W3C Recommendations (SPARQL 1.1 Query Results JSON, XML, CSV and TSV), with
 these decisions, where the specifications leave room:
@@ -33,7 +35,9 @@ these decisions, where the specifications leave room:
   ``charset`` parameter should be sent, so serve them as ``…; charset=utf-8`` (bodies are UTF-8).
 
 Graph answers (CONSTRUCT, DESCRIBE) go through ``pyoxigraph.serialize`` after at most ``limit``
-triples are taken; a graph a format cannot express raises ``ValueError``.
+triples are taken; a graph a format cannot express raises ``ValueError``. Their ``max_bytes`` is
+counted in N-Triples (what the taken triples weigh as lines), since the other syntaxes are written
+in one go: Turtle comes out smaller, JSON-LD and RDF/XML somewhat larger.
 """
 
 from __future__ import annotations
@@ -136,8 +140,10 @@ def write_solutions(
     rows: Iterable[Sequence[Term | None]],
     fmt: str,
     limit: int,
+    max_bytes: int | None = None,
 ) -> tuple[bytes, int, bool]:
-    """SELECT solutions in ``fmt``: (body, rows written, truncated).
+    """SELECT solutions in ``fmt``: (body, rows written, truncated); the body is at most
+    ``max_bytes`` long unless its head and tail alone are longer.
 
     ``rows`` yields one sequence per solution, aligned with ``variables`` (``None`` for an
     unbound variable); a ``pyoxigraph.QuerySolutions`` works as is. At most ``limit + 1``
@@ -155,7 +161,9 @@ def write_solutions(
         raise ValueError(
             f"unknown results format {fmt!r}; expected one of {sorted(SOLUTION_FORMATS)}"
         ) from None
-    encoded: list[str] = []
+    start, between, end = head.encode(), separator.encode(), tail.encode()
+    budget = None if max_bytes is None else max_bytes - len(start) - len(end)
+    encoded: list[bytes] = []
     truncated = False
     for row in rows:
         if len(encoded) == limit:
@@ -167,9 +175,14 @@ def write_solutions(
         for value in values:
             if value is not None and not isinstance(value, Term):
                 raise TypeError(f"not an RDF term: {value!r}")
-        encoded.append(encode(values))
-    body = head + separator.join(encoded) + tail
-    return body.encode("utf-8"), len(encoded), truncated
+        line = encode(values).encode("utf-8")
+        if budget is not None:
+            budget -= len(line) + (len(between) if encoded else 0)
+            if budget < 0:
+                truncated = True
+                break
+        encoded.append(line)
+    return start + between.join(encoded) + end, len(encoded), truncated
 
 
 def write_boolean(value: bool, fmt: str) -> bytes:
@@ -196,11 +209,13 @@ def write_graph(
     fmt: str,
     limit: int,
     prefixes: dict[str, str] | None = None,
+    max_bytes: int | None = None,
 ) -> tuple[bytes, int, bool]:
     """At most ``limit`` triples in an RDF syntax: (body, triples written, truncated).
 
     Reads at most ``limit + 1`` triples. ``prefixes`` (name to namespace IRI) is used by the
-    formats that have prefixes (Turtle, TriG, RDF/XML) and ignored by the others.
+    formats that have prefixes (Turtle, TriG, RDF/XML) and ignored by the others. The triples
+    taken weigh at most ``max_bytes`` as N-Triples lines.
     """
     try:
         _media_type, rdf_format = GRAPH_FORMATS[fmt]
@@ -215,6 +230,14 @@ def write_graph(
     for triple in batch:
         if not isinstance(triple, ox.Triple):
             raise TypeError(f"not a triple: {triple!r}")
+    if max_bytes is not None:
+        weighed = 0
+        for taken, triple in enumerate(batch):
+            weighed += len(str(triple).encode("utf-8")) + 3  # " .\n"
+            if weighed > max_bytes:
+                del batch[taken:]
+                truncated = True
+                break
     for name in prefixes or {}:
         if not _PN_PREFIX.fullmatch(name) or (fmt == "rdfxml" and name.lower().startswith("xml")):
             raise ValueError(f"not a usable prefix name: {name!r}")

@@ -37,6 +37,12 @@ class Settings:
         "INNOGRAPH_MAX_ROWS",
         "Most solutions (or triples) one answer carries; a longer answer is cut and says so.",
     )
+    max_result_bytes: int = setting(
+        16 * 1024 * 1024,
+        "INNOGRAPH_MAX_RESULT_BYTES",
+        "Largest answer body before gzip (graphs weighed as N-Triples); a longer one is cut at a"
+        " row and says so.",
+    )
     max_body_bytes: int = setting(
         64 * 1024, "INNOGRAPH_MAX_BODY_BYTES", "Largest request body accepted (413 above)."
     )
@@ -90,6 +96,7 @@ class Settings:
         for name in (
             "query_timeout_s",
             "max_rows",
+            "max_result_bytes",
             "max_body_bytes",
             "max_query_chars",
             "query_workers",

@@ -34,7 +34,7 @@ from webcheck import (
     post_query,
 )
 
-from conftest import LiveServer, start_server, stop_server
+from conftest import LIVE_MAX_RESULT_BYTES, LiveServer, start_server, stop_server
 
 LIMIT_S = 3.0  # live_server's INNOGRAPH_QUERY_TIMEOUT_S
 STRICT_LIMIT_S = 2.0
@@ -356,6 +356,44 @@ def test_a_long_graph_answer_is_cut_and_says_so(live_server: LiveServer) -> None
     assert reply.header("X-Result-Truncated") == "true"
     assert reply.header("X-Result-Row-Limit") == str(MAX_ROWS)
     assert len(Graph().parse(data=reply.body, format="nt")) == MAX_ROWS
+
+
+def long_rows(count: int, width: int) -> str:
+    """A SELECT of ``count`` rows (the seed has more triples), each about ``width`` bytes."""
+    return (
+        f'SELECT ?s ?long WHERE {{ ?s ?p ?o BIND(CONCAT(STR(?o), "{"x" * width}") AS ?long) }}'
+        f" LIMIT {count}"
+    )
+
+
+@pytest.mark.parametrize("accept", ["application/sparql-results+json", "text/csv"])
+def test_an_answer_past_the_size_limit_is_cut_at_a_row_and_says_so(
+    live_server: LiveServer, accept: str
+) -> None:
+    reply = get(live_server, long_rows(900, 2000), {"Accept": accept})
+    assert reply.status == 200
+    assert reply.header("X-Result-Truncated") == "true"
+    assert reply.header("X-Result-Byte-Limit") == str(LIVE_MAX_RESULT_BYTES)
+    assert reply.header("X-Result-Row-Limit") == str(MAX_ROWS)
+    written = int(reply.header("X-Result-Rows") or 0)
+    assert 0 < written < 900
+    assert LIVE_MAX_RESULT_BYTES - 3000 < len(reply.body) <= LIVE_MAX_RESULT_BYTES
+    if accept == "text/csv":
+        assert reply.body.count(b"\r\n") == written + 1
+    else:
+        assert len(bindings(reply)) == written
+
+
+def test_a_graph_past_the_size_limit_is_cut_and_says_so(live_server: LiveServer) -> None:
+    construct = long_rows(900, 2000).replace(
+        "SELECT ?s ?long", "CONSTRUCT { ?s <urn:x:long> ?long }"
+    )
+    reply = get(live_server, construct, {"Accept": "application/n-triples"})
+    assert reply.header("X-Result-Truncated") == "true"
+    written = int(reply.header("X-Result-Rows") or 0)
+    assert 0 < written < 900
+    assert len(Graph().parse(data=reply.body, format="nt")) == written
+    assert len(reply.body) <= LIVE_MAX_RESULT_BYTES
 
 
 @pytest.mark.parametrize(("limit", "cut"), [(10, False), (MAX_ROWS, False), (MAX_ROWS + 1, True)])

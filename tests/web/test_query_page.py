@@ -267,6 +267,20 @@ def test_an_answer_cut_at_the_row_limit_shows_the_banner(tab: Tab) -> None:
     tab.check()
 
 
+def test_an_answer_cut_at_the_size_limit_says_so(tab: Tab) -> None:
+    tab.open()
+    tab.run(
+        'SELECT ?s ?long WHERE { ?s ?p ?o BIND(CONCAT(STR(?o), "' + "x" * 2000 + '") AS ?long) }'
+        " LIMIT 900"
+    )
+    banner = tab.page.locator("#banner")
+    assert banner.is_visible()
+    shown = len(tab.rows())
+    assert 0 < shown < 900
+    assert f"cut at {shown:,} rows, at the server's limit of 1 MB per answer" in banner.inner_text()
+    tab.check()
+
+
 def test_a_construct_shows_turtle_and_offers_the_graph_formats(tab: Tab) -> None:
     tab.open()
     tab.run(CITY_GRAPH)

@@ -6,7 +6,10 @@ from flask import Flask, Response, current_app, request
 
 from ..results import gzipped
 
-EXPOSED = "ETag, Last-Modified, Retry-After, X-Result-Truncated, X-Result-Row-Limit, X-Result-Rows"
+EXPOSED = (
+    "ETag, Last-Modified, Retry-After, X-Result-Truncated, X-Result-Row-Limit,"
+    " X-Result-Byte-Limit, X-Result-Rows"
+)
 COMPRESSIBLE = (
     "text/",
     "application/sparql-results",

@@ -46,8 +46,8 @@ POLICY = (
     " profile document, plus the ontology and vocabulary graphs; the default graph is the RDF"
     " merge (union) of the named graphs, so a query without GRAPH finds every profile, and"
     " GRAPH ?g selects one profile's graph. Limits: {timeout:g} s per query (lower it with"
-    " timeout=, in seconds), {rows} rows per answer (a cut answer carries the header"
-    " X-Result-Truncated: true)."
+    " timeout=, in seconds), {rows} rows and {megabytes:g} MB per answer (a cut answer carries"
+    " the header X-Result-Truncated: true)."
 )
 
 
@@ -88,7 +88,11 @@ def describe(
             service,
             ox.NamedNode("http://purl.org/dc/terms/description"),
             ox.Literal(
-                POLICY.format(timeout=settings.query_timeout_s, rows=settings.max_rows),
+                POLICY.format(
+                    timeout=settings.query_timeout_s,
+                    rows=settings.max_rows,
+                    megabytes=settings.max_result_bytes / 1024**2,
+                ),
                 language="en",
             ),
         ),

@@ -137,7 +137,7 @@ def sparql() -> Response:
     headers = {"ETag": f'W/"{tag}"', "Last-Modified": version.last_modified}
     if request.if_none_match.contains_weak(tag):
         return Response(status=304, headers=headers)
-    query = replace(query, gzip=takes_gzip())
+    query = replace(query, gzip=takes_gzip(), max_bytes=settings.max_result_bytes)
     answer = runtime().cache.get(query)
     if answer is None:
         answer = runtime().workers.run(query, timeout)
@@ -149,6 +149,7 @@ def sparql() -> Response:
     if answer.truncated:
         response.headers["X-Result-Truncated"] = "true"
         response.headers["X-Result-Row-Limit"] = str(settings.max_rows)
+        response.headers["X-Result-Byte-Limit"] = str(settings.max_result_bytes)
     return response
 
 

@@ -197,8 +197,13 @@
       const cut = response.headers.get("X-Result-Truncated") === "true";
       if (cut) {
         const limit = Number(response.headers.get("X-Result-Row-Limit"));
-        banner.textContent = "This answer was cut at " + limit.toLocaleString("en") + " " +
-          (graph ? "triples" : "rows") + ", the server's limit. Add LIMIT and OFFSET, or " +
+        const rows = Number(response.headers.get("X-Result-Rows"));
+        const megabytes = Number(response.headers.get("X-Result-Byte-Limit")) / 1048576;
+        const where = rows < limit // cut by size before the row limit
+          ? rows.toLocaleString("en") + " " + (graph ? "triples" : "rows") + ", at the server's " +
+            "limit of " + megabytes.toLocaleString("en") + " MB per answer"
+          : limit.toLocaleString("en") + " " + (graph ? "triples" : "rows") + ", the server's limit";
+        banner.textContent = "This answer was cut at " + where + ". Add LIMIT and OFFSET, or " +
           "narrow the query, to see the rest; the downloads are cut the same way.";
         banner.hidden = false;
       }
