@@ -105,3 +105,13 @@ def test_rollback(tmp_path: Path) -> None:
     assert "1600000" in innograph("query", POPULATION, "--store", store).stdout
     assert innograph("rollback", "--store", store).returncode == 0
     assert "1530000" in innograph("query", POPULATION, "--store", store).stdout
+
+
+def test_the_development_server_refuses_a_public_address(tmp_path: Path) -> None:
+    assert (
+        innograph("build", str(SEED), "--store", str(tmp_path / "store"), "--quiet").returncode == 0
+    )
+    result = innograph("serve", "--store", str(tmp_path / "store"), "--dev", "--host", "0.0.0.0")
+    assert result.returncode == 2
+    assert "--host: 0.0.0.0 with --dev" in result.stderr
+    assert "Traceback" not in result.stderr

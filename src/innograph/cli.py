@@ -50,6 +50,9 @@ def main() -> None:
     """innograph: city innovation-capacity profiles as a linked-data knowledge graph."""
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
 def fail(error: InnographError) -> None:
     """One line on stderr and the error's exit code; never a traceback."""
     click.echo(error.public_message, err=True)
@@ -297,7 +300,9 @@ def synth(cities: int, seed: int, out: Path) -> None:
     show_default=True,
     help="Threads per gunicorn worker.",
 )
-@click.option("--dev", is_flag=True, help="Flask's development server with the reloader.")
+@click.option(
+    "--dev", is_flag=True, help="Flask's development server, reloader and debugger (loopback only)."
+)
 def serve(store_root: Path, host: str, port: int, workers: int, threads: int, dev: bool) -> None:
     """Serve the promoted store version: the SPARQL endpoint and its query page.
 
@@ -310,6 +315,9 @@ def serve(store_root: Path, host: str, port: int, workers: int, threads: int, de
         fail(error if isinstance(error, InnographError) else UsageError(str(error)))
         return
     if dev:
+        if host not in LOOPBACK:
+            fail(UsageError(f"--host: {host} with --dev; the debugger may listen on loopback only"))
+            return
         from .web import create_app
 
         create_app(settings).run(host=host, port=port, debug=True, use_reloader=True)
