@@ -248,6 +248,19 @@ def test_the_same_query_posted_is_answered(live_server: LiveServer) -> None:
     assert reply.json() == {"head": {}, "boolean": True}
 
 
+def test_the_page_may_load_only_its_own_code(live_server: LiveServer) -> None:
+    page = fetch(live_server.sparql, headers={"Accept": "text/html"})
+    assert page.media_type == "text/html"
+    policy = page.header("Content-Security-Policy") or ""
+    assert "default-src 'self'" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert "unsafe-inline" not in policy
+    assert page.header("X-Content-Type-Options") == "nosniff"
+    answer = get(live_server, CITY_SELECT)
+    assert answer.header("X-Content-Type-Options") == "nosniff"
+    assert answer.header("Content-Security-Policy") is None  # data, not a page
+
+
 # --- liveness -------------------------------------------------------------------------------
 
 
