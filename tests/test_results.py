@@ -653,14 +653,31 @@ def test_size_cap_cuts_at_the_last_row_that_fits(fmt: str) -> None:
 
 
 @pytest.mark.parametrize("fmt", sorted(GRAPH_FORMATS))
-def test_size_cap_on_a_graph_counts_ntriples_lines(fmt: str) -> None:
-    triples = [ox.Triple(S, P, ox.Literal(f"{i} {'é' * 40}")) for i in range(50)]
+def test_size_cap_on_a_graph_holds_in_every_syntax(fmt: str) -> None:
+    # '&' is five bytes in RDF/XML and the keys make JSON-LD heavier than N-Triples
+    triples = [ox.Triple(S, P, ox.Literal(f"{i} {'&é' * 40}")) for i in range(50)]
     weight = sum(len(f"{triple} .\n".encode()) for triple in triples[:20])
     next_line = len(f"{triples[20]} .\n".encode())
-    body, written, truncated = write_graph(triples, fmt, 100, max_bytes=weight + next_line - 1)
-    assert (written, truncated) == (20, True)
-    assert len(_parse_graph(body, fmt)) == 20
+    cap = weight + next_line - 1  # exactly 20 triples as N-Triples lines
+    body, written, truncated = write_graph(triples, fmt, 100, max_bytes=cap)
+    assert truncated
+    assert len(body) <= cap
+    assert len(_parse_graph(body, fmt)) == written
+    if fmt in ("ntriples", "nquads"):
+        assert written == 20
+    else:
+        assert 0 < written <= 20
     assert write_graph(triples, fmt, 100, max_bytes=10**6)[1:] == (50, False)
+
+
+def test_a_graph_is_read_only_up_to_its_size_cap() -> None:
+    def triples() -> Iterator[ox.Triple]:
+        for i in range(10**5):
+            assert i < 6, "read past the first triple over the size cap"
+            yield ox.Triple(S, P, ox.Literal(f"{i}"))
+
+    line = len(f"{ox.Triple(S, P, ox.Literal('0'))} .\n".encode())
+    assert write_graph(triples(), "ntriples", 1000, max_bytes=5 * line)[1:] == (5, True)
 
 
 # --- Unit tests: terms in each format ----------------------------------------------------------

@@ -35,9 +35,9 @@ these decisions, where the specifications leave room:
   ``charset`` parameter should be sent, so serve them as ``…; charset=utf-8`` (bodies are UTF-8).
 
 Graph answers (CONSTRUCT, DESCRIBE) go through ``pyoxigraph.serialize`` after at most ``limit``
-triples are taken; a graph a format cannot express raises ``ValueError``. Their ``max_bytes`` is
-counted in N-Triples (what the taken triples weigh as lines), since the other syntaxes are written
-in one go: Turtle comes out smaller, JSON-LD and RDF/XML somewhat larger.
+triples are taken; a graph a format cannot express raises ``ValueError``. Triples are read until
+they weigh ``max_bytes`` as N-Triples lines (memory stays bounded while reading); a syntax that
+comes out heavier is written again with fewer triples, so every body fits.
 """
 
 from __future__ import annotations
@@ -211,11 +211,14 @@ def write_graph(
     prefixes: dict[str, str] | None = None,
     max_bytes: int | None = None,
 ) -> tuple[bytes, int, bool]:
-    """At most ``limit`` triples in an RDF syntax: (body, triples written, truncated).
+    """At most ``limit`` triples in an RDF syntax, in at most ``max_bytes``: (body, triples
+    written, truncated).
 
-    Reads at most ``limit + 1`` triples. ``prefixes`` (name to namespace IRI) is used by the
-    formats that have prefixes (Turtle, TriG, RDF/XML) and ignored by the others. The triples
-    taken weigh at most ``max_bytes`` as N-Triples lines.
+    Reads at most ``limit + 1`` triples, and stops reading once those read weigh more than
+    ``max_bytes`` as N-Triples lines. A syntax that comes out heavier (RDF/XML escapes, JSON-LD
+    keys) is written again with fewer triples until it fits. ``prefixes`` (name to namespace
+    IRI) is used by the formats that have prefixes (Turtle, TriG, RDF/XML) and ignored by the
+    others.
     """
     try:
         _media_type, rdf_format = GRAPH_FORMATS[fmt]
@@ -224,34 +227,52 @@ def write_graph(
             f"unknown graph format {fmt!r}; expected one of {sorted(GRAPH_FORMATS)}"
         ) from None
     _check_limit(limit)
-    batch = list(islice(triples, limit + 1))
-    truncated = len(batch) > limit
-    del batch[limit:]
-    for triple in batch:
-        if not isinstance(triple, ox.Triple):
-            raise TypeError(f"not a triple: {triple!r}")
-    if max_bytes is not None:
-        weighed = 0
-        for taken, triple in enumerate(batch):
-            weighed += len(str(triple).encode("utf-8")) + 3  # " .\n"
-            if weighed > max_bytes:
-                del batch[taken:]
-                truncated = True
-                break
     for name in prefixes or {}:
         if not _PN_PREFIX.fullmatch(name) or (fmt == "rdfxml" and name.lower().startswith("xml")):
             raise ValueError(f"not a usable prefix name: {name!r}")
-    if fmt == "rdfxml":
-        batch = _for_rdfxml(batch)
+    batch, truncated = _take(triples, limit, max_bytes)
+    body = _serialize(batch, fmt, rdf_format, prefixes)
+    while max_bytes is not None and len(body) > max_bytes and batch:
+        del batch[min(len(batch) - 1, len(batch) * max_bytes // len(body)) :]
+        truncated = True
+        body = _serialize(batch, fmt, rdf_format, prefixes)
+    return body, len(batch), truncated
+
+
+def _take(
+    triples: Iterable[ox.Triple], limit: int, max_bytes: int | None
+) -> tuple[list[ox.Triple], bool]:
+    """The first triples, at most ``limit`` and at most ``max_bytes`` as N-Triples lines, read
+    one at a time: (taken, whether more were left)."""
+    taken: list[ox.Triple] = []
+    weight = 0
+    for triple in islice(triples, limit + 1):
+        if not isinstance(triple, ox.Triple):
+            raise TypeError(f"not a triple: {triple!r}")
+        if len(taken) == limit:
+            return taken, True
+        if max_bytes is not None:
+            weight += len(str(triple).encode("utf-8")) + 3  # " .\n"
+            if weight > max_bytes:
+                return taken, True
+        taken.append(triple)
+    return taken, False
+
+
+def _serialize(
+    batch: list[ox.Triple], fmt: str, rdf_format: ox.RdfFormat, prefixes: dict[str, str] | None
+) -> bytes:
     try:
-        body = ox.serialize(batch, format=rdf_format, prefixes=prefixes)
+        body = ox.serialize(
+            _for_rdfxml(batch) if fmt == "rdfxml" else batch, format=rdf_format, prefixes=prefixes
+        )
     except OSError as error:  # pyoxigraph reports what a format cannot express as OSError
         raise ValueError(f"cannot write this graph as {fmt}: {error}") from None
     if fmt == "rdfxml":
         # pyoxigraph writes a carriage return raw, which XML parsers read as a line feed; the
         # writer emits none of its own, so every CR here is literal text.
         body = body.replace(b"\r", b"&#13;")
-    return body, len(batch), truncated
+    return body
 
 
 def _variable_names(variables: Sequence[str | ox.Variable]) -> list[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import re
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 
 import pytest
 from rdflib import Graph, URIRef
@@ -31,6 +32,7 @@ from conftest import LiveServer
 ORIGIN = {"Origin": "https://elsewhere.example"}
 # Large enough to compress (the whole city graph, ~600 triples) and below the 1000-row cap.
 BIG_CONSTRUCT = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{CITY_GRAPH}> {{ ?s ?p ?o }} }}"
+BIG_SELECT = f"SELECT ?s ?p ?o WHERE {{ GRAPH <{CITY_GRAPH}> {{ ?s ?p ?o }} }}"
 
 
 # --- CORS -----------------------------------------------------------------------------------
@@ -174,6 +176,25 @@ def test_a_304_carries_the_same_vary_as_the_200(live_server: LiveServer) -> None
     again = get(live_server, CITY_SELECT, {"If-None-Match": first.header("ETag") or ""})
     assert again.status == 304
     assert again.vary() == first.vary()
+
+
+def test_the_etag_depends_on_the_limits(seed_store: Path) -> None:
+    # Two configurations of one store version, same URL: an answer cut under one size limit
+    # must not be revalidated (304) under another.
+    from innograph.settings import Settings
+    from innograph.web import create_app
+
+    tags = []
+    for cap in (2000, 10**6):
+        app = create_app(Settings(store=seed_store, max_result_bytes=cap))
+        try:
+            reply = app.test_client().get("/sparql", query_string={"query": BIG_SELECT})
+            assert reply.status_code == 200
+            assert (reply.headers.get("X-Result-Truncated") == "true") == (cap == 2000)
+            tags.append(reply.headers["ETag"])
+        finally:
+            app.extensions["innograph"].close()
+    assert tags[0] != tags[1]
 
 
 def test_a_gzipped_answer_has_its_own_strong_etag(live_server: LiveServer) -> None:

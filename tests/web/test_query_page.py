@@ -278,6 +278,7 @@ def test_an_answer_cut_at_the_size_limit_says_so(tab: Tab) -> None:
     shown = len(tab.rows())
     assert 0 < shown < 900
     assert f"cut at {shown:,} rows, at the server's limit of 1 MB per answer" in banner.inner_text()
+    assert "1,000 rows and 1 MB per answer" in " ".join(tab.page.inner_text("header").split())
     tab.check()
 
 

@@ -46,9 +46,15 @@ POLICY = (
     " profile document, plus the ontology and vocabulary graphs; the default graph is the RDF"
     " merge (union) of the named graphs, so a query without GRAPH finds every profile, and"
     " GRAPH ?g selects one profile's graph. Limits: {timeout:g} s per query (lower it with"
-    " timeout=, in seconds), {rows} rows and {megabytes:g} MB per answer (a cut answer carries"
+    " timeout=, in seconds), {rows} rows and {megabytes} MB per answer (a cut answer carries"
     " the header X-Result-Truncated: true)."
 )
+
+
+def megabytes(size: int) -> str:
+    """A byte count in MB (MiB) to three significant digits, as the query page's script shows it."""
+    value = float(f"{size / 1024**2:.3g}")
+    return f"{value:,.6f}".rstrip("0").rstrip(".")
 
 
 def describe(
@@ -91,7 +97,7 @@ def describe(
                 POLICY.format(
                     timeout=settings.query_timeout_s,
                     rows=settings.max_rows,
-                    megabytes=settings.max_result_bytes / 1024**2,
+                    megabytes=megabytes(settings.max_result_bytes),
                 ),
                 language="en",
             ),

@@ -130,14 +130,21 @@ def sparql() -> Response:
     fmt = choose(kind, request.accept_mimetypes, params.get("format", []))
     timeout = _timeout(params)
     query = QueryRequest(
-        text, fmt, settings.max_rows, version.id, default_graphs, named_graphs, request.base_url
+        text,
+        fmt,
+        settings.max_rows,
+        version.id,
+        default_graphs,
+        named_graphs,
+        request.base_url,
+        max_bytes=settings.max_result_bytes,
     )
     # Weak: the same answer may travel gzipped or not, which a strong tag would have to tell apart.
     tag = hashlib.sha256(repr(query).encode()).hexdigest()[:32]
     headers = {"ETag": f'W/"{tag}"', "Last-Modified": version.last_modified}
     if request.if_none_match.contains_weak(tag):
         return Response(status=304, headers=headers)
-    query = replace(query, gzip=takes_gzip(), max_bytes=settings.max_result_bytes)
+    query = replace(query, gzip=takes_gzip())
     answer = runtime().cache.get(query)
     if answer is None:
         answer = runtime().workers.run(query, timeout)
@@ -167,7 +174,13 @@ def _prefers_html() -> bool:
 
 
 def _page() -> Response:
-    page = render_template("sparql.html", examples=service.examples(), settings=runtime().settings)
+    settings = runtime().settings
+    page = render_template(
+        "sparql.html",
+        examples=service.examples(),
+        settings=settings,
+        megabytes=service.megabytes(settings.max_result_bytes),
+    )
     return Response(page, content_type="text/html; charset=utf-8")
 
 

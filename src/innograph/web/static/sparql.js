@@ -198,13 +198,17 @@
       if (cut) {
         const limit = Number(response.headers.get("X-Result-Row-Limit"));
         const rows = Number(response.headers.get("X-Result-Rows"));
-        const megabytes = Number(response.headers.get("X-Result-Byte-Limit")) / 1048576;
-        const where = rows < limit // cut by size before the row limit
-          ? rows.toLocaleString("en") + " " + (graph ? "triples" : "rows") + ", at the server's " +
-            "limit of " + megabytes.toLocaleString("en") + " MB per answer"
-          : limit.toLocaleString("en") + " " + (graph ? "triples" : "rows") + ", the server's limit";
-        banner.textContent = "This answer was cut at " + where + ". Add LIMIT and OFFSET, or " +
-          "narrow the query, to see the rest; the downloads are cut the same way.";
+        const megabytes = (Number(response.headers.get("X-Result-Byte-Limit")) / 1048576)
+          .toLocaleString("en", { maximumSignificantDigits: 3 });
+        const unit = graph ? "triples" : "rows";
+        banner.textContent = rows < limit // cut by size before the row limit
+          ? "This answer was cut at " + rows.toLocaleString("en") + " " + unit + ", at the " +
+            "server's limit of " + megabytes + " MB per answer. Add LIMIT and OFFSET, or narrow " +
+            "the query, to see the rest; each download is cut at the same size, so a format " +
+            "may hold more or fewer " + unit + "."
+          : "This answer was cut at " + limit.toLocaleString("en") + " " + unit + ", the " +
+            "server's limit. Add LIMIT and OFFSET, or narrow the query, to see the rest; the " +
+            "downloads are cut the same way.";
         banner.hidden = false;
       }
       statusLine.textContent = (summary ? summary + (cut ? " (cut)" : "") + " in " : "Done in ") +
