@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import SEED
+from innograph.cli import is_loopback
 
 POPULATION = (
     "PREFIX ig: <https://w3id.org/innograph/def/> "
@@ -107,6 +111,15 @@ def test_rollback(tmp_path: Path) -> None:
     assert "1530000" in innograph("query", POPULATION, "--store", store).stdout
 
 
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [("127.0.0.1", True), ("127.0.0.2", True), ("[::1]", True), ("LocalHost", True),
+     ("0.0.0.0", False), ("10.1.2.3", False), ("example.org", False)],
+)  # fmt: skip
+def test_only_loopback_addresses_count_as_loopback(host: str, loopback: bool) -> None:
+    assert is_loopback(host) is loopback
+
+
 def test_the_development_server_refuses_a_public_address(tmp_path: Path) -> None:
     assert (
         innograph("build", str(SEED), "--store", str(tmp_path / "store"), "--quiet").returncode == 0
@@ -114,4 +127,21 @@ def test_the_development_server_refuses_a_public_address(tmp_path: Path) -> None
     result = innograph("serve", "--store", str(tmp_path / "store"), "--dev", "--host", "0.0.0.0")
     assert result.returncode == 2
     assert "--host: 0.0.0.0 with --dev" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_trusted_host_that_is_a_url_is_refused(tmp_path: Path) -> None:
+    assert (
+        innograph("build", str(SEED), "--store", str(tmp_path / "store"), "--quiet").returncode == 0
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "innograph", "serve", "--store", str(tmp_path / "store")],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "INNOGRAPH_TRUSTED_HOSTS": "https://sparql.example.org"},
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "trusted_hosts: expected host names" in result.stderr
     assert "Traceback" not in result.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import json
 import os
 import sys
@@ -50,7 +51,12 @@ def main() -> None:
     """innograph: city innovation-capacity profiles as a linked-data knowledge graph."""
 
 
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
+def is_loopback(host: str) -> bool:
+    host = host.strip("[]").lower()
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def fail(error: InnographError) -> None:
@@ -315,12 +321,12 @@ def serve(store_root: Path, host: str, port: int, workers: int, threads: int, de
         fail(error if isinstance(error, InnographError) else UsageError(str(error)))
         return
     if dev:
-        if host not in LOOPBACK:
+        if not is_loopback(host):
             fail(UsageError(f"--host: {host} with --dev; the debugger may listen on loopback only"))
             return
         from .web import create_app
 
-        create_app(settings).run(host=host, port=port, debug=True, use_reloader=True)
+        create_app(settings).run(host=host.strip("[]"), port=port, debug=True, use_reloader=True)
         return
     from .web.server import serve as run_gunicorn
 

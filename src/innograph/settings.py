@@ -40,8 +40,7 @@ class Settings:
     max_result_bytes: int = setting(
         16 * 1024 * 1024,
         "INNOGRAPH_MAX_RESULT_BYTES",
-        "Largest answer body before gzip (graphs weighed as N-Triples); a longer one is cut at a"
-        " row and says so.",
+        "Largest answer body before gzip, in any format; a longer one is cut at a row and says so.",
     )
     max_body_bytes: int = setting(
         64 * 1024, "INNOGRAPH_MAX_BODY_BYTES", "Largest request body accepted (413 above)."
@@ -91,6 +90,9 @@ class Settings:
         return cls(**values)
 
     def __post_init__(self) -> None:
+        for host in self.trusted_hosts.split(","):
+            if "/" in host or "@" in host:
+                raise ValueError(f"trusted_hosts: expected host names, not {host.strip()!r}")
         if not self.base_iri.endswith("/"):
             raise ValueError(f"base_iri must end with '/': {self.base_iri!r}")
         for name in (

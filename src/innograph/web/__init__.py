@@ -23,11 +23,12 @@ TOO_LONG_LINE = "the request line is too long; POST the query instead"
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings()
     app = Flask(__name__)
-    hosts = [host.strip() for host in settings.trusted_hosts.split(",") if host.strip()]
     app.config.update(
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
         JSON_SORT_KEYS=False,
-        TRUSTED_HOSTS=hosts or None,
+        TRUSTED_HOST_NAMES=frozenset(
+            http.host_name(host) for host in settings.trusted_hosts.split(",") if host.strip()
+        ),
     )
     runtime = Runtime(settings)
     app.extensions["innograph"] = runtime

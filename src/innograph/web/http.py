@@ -1,9 +1,11 @@
-"""HTTP done right for every response: CORS for reads, Vary, gzip, cache headers."""
+"""HTTP done right for every response: trusted hosts, CORS for reads, Vary, gzip, cache and
+security headers."""
 
 from __future__ import annotations
 
 from flask import Flask, Response, current_app, request
 
+from ..errors import UsageError
 from ..results import gzipped
 
 EXPOSED = (
@@ -31,7 +33,26 @@ PAGE_POLICY = (
 
 
 def init_app(app: Flask) -> None:
+    app.before_request(_check_host)
     app.after_request(_headers)
+
+
+def host_name(host: str) -> str:
+    """A Host header's (or a setting's) name alone: lower case, no port, brackets or final dot."""
+    host = host.strip().lower()
+    if host.startswith("["):  # an IPv6 literal, with or without a port
+        return host[1:].split("]", 1)[0]
+    if host.count(":") == 1:
+        host = host.split(":", 1)[0]
+    return host.rstrip(".")
+
+
+def _check_host() -> None:
+    """With trusted hosts set, any other Host header gets 400 before a link could use it. The
+    liveness probe answers whatever the Host, so health checks may use an address."""
+    trusted = current_app.config["TRUSTED_HOST_NAMES"]
+    if trusted and request.path != "/-/ping" and host_name(request.host) not in trusted:
+        raise UsageError(f"Host: {host_name(request.host)} is not a name this server answers for")
 
 
 def _headers(response: Response) -> Response:
