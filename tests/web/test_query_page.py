@@ -15,6 +15,7 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 import urllib.error
 import urllib.request
@@ -97,9 +98,11 @@ class Tab:
         self.settle()
 
     def settle(self) -> None:
-        self.page.wait_for_function(
-            "!document.getElementById('run').disabled"
-            " && !document.getElementById('status').textContent.startsWith('Running')"
+        # Locator assertions, not wait_for_function: a string predicate is eval'd in the page,
+        # which the page's Content-Security-Policy rightly forbids.
+        playwright.expect(self.page.locator("#run")).to_be_enabled(timeout=30_000)
+        playwright.expect(self.page.locator("#status")).not_to_have_text(
+            re.compile(r"^Running"), timeout=30_000
         )
 
     def header(self) -> list[str]:
