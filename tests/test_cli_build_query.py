@@ -19,13 +19,17 @@ POPULATION = (
 )
 
 
-def innograph(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def innograph(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "innograph", *args],
         capture_output=True,
         text=True,
         check=False,
         cwd=cwd,
+        env={**os.environ, **(env or {})},
+        timeout=120,
     )
 
 
@@ -134,13 +138,11 @@ def test_a_trusted_host_that_is_a_url_is_refused(tmp_path: Path) -> None:
     assert (
         innograph("build", str(SEED), "--store", str(tmp_path / "store"), "--quiet").returncode == 0
     )
-    result = subprocess.run(
-        [sys.executable, "-m", "innograph", "serve", "--store", str(tmp_path / "store")],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "INNOGRAPH_TRUSTED_HOSTS": "https://sparql.example.org"},
-        timeout=60,
+    result = innograph(
+        "serve",
+        "--store",
+        str(tmp_path / "store"),
+        env={"INNOGRAPH_TRUSTED_HOSTS": "https://sparql.example.org"},
     )
     assert result.returncode == 2
     assert "trusted_hosts: expected host names" in result.stderr

@@ -90,9 +90,9 @@ class Settings:
         return cls(**values)
 
     def __post_init__(self) -> None:
-        for host in self.trusted_hosts.split(","):
+        for host in self.trusted_host_list:
             if "/" in host or "@" in host:
-                raise ValueError(f"trusted_hosts: expected host names, not {host.strip()!r}")
+                raise ValueError(f"trusted_hosts: expected host names, not {host!r}")
         if not self.base_iri.endswith("/"):
             raise ValueError(f"base_iri must end with '/': {self.base_iri!r}")
         for name in (
@@ -106,6 +106,11 @@ class Settings:
         ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be above 0")
+
+    @property
+    def trusted_host_list(self) -> list[str]:
+        """The entries of ``trusted_hosts``, as written."""
+        return [host.strip() for host in self.trusted_hosts.split(",") if host.strip()]
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)

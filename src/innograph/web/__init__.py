@@ -26,9 +26,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config.update(
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
         JSON_SORT_KEYS=False,
-        TRUSTED_HOST_NAMES=frozenset(
-            http.host_name(host) for host in settings.trusted_hosts.split(",") if host.strip()
-        ),
+        TRUSTED_HOST_NAMES=frozenset(map(http.host_name, settings.trusted_host_list)),
     )
     runtime = Runtime(settings)
     app.extensions["innograph"] = runtime

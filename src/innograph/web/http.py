@@ -51,8 +51,10 @@ def _check_host() -> None:
     """With trusted hosts set, any other Host header gets 400 before a link could use it. The
     liveness probe answers whatever the Host, so health checks may use an address."""
     trusted = current_app.config["TRUSTED_HOST_NAMES"]
-    if trusted and request.path != "/-/ping" and host_name(request.host) not in trusted:
-        raise UsageError(f"Host: {host_name(request.host)} is not a name this server answers for")
+    if not trusted or request.path == "/-/ping":
+        return
+    if (name := host_name(request.host)) not in trusted:
+        raise UsageError(f"Host: {name} is not a name this server answers for")
 
 
 def _headers(response: Response) -> Response:
