@@ -22,7 +22,7 @@ from pathlib import Path
 CHILD = """
 import json, resource, sys, time
 from pathlib import Path
-from innograph.pipeline import build_store
+from innograph.pipeline import build as build_store
 from innograph.settings import Settings
 start = time.perf_counter()
 report = build_store([Path(sys.argv[1])], Path(sys.argv[2]), Settings(), workers=int(sys.argv[3]))
@@ -116,19 +116,19 @@ def incremental(scratch: Path, runs: int, workers: int) -> str:
 
 def gate_versus_pyshacl(scratch: Path) -> str:
     """pySHACL per profile graph (the reference) beside the compiled gate on the same graphs."""
-    from innograph.gate import compile_shapes, run_checks
-    from innograph.pipeline import build_store, dump_nquads, vocabulary_quads
-    from innograph.rdfio import graphs_from_nquads, group_quads
+    from innograph.pipeline import build as build_store
     from innograph.settings import Settings
-    from innograph.store import open_read_only, require_current
-    from innograph.validation import load_shapes, validate_graphs
+    from innograph.store import dump, open_read_only, require_current
+    from innograph.validation.gate import compile_shapes, run_checks
+    from innograph.validation.inputs import graphs_from_nquads
+    from innograph.validation.reference import validate_graphs
+    from innograph.validation.shapes import load_shapes
 
     profiles = synth(scratch / "cmp", 20)
     store = scratch / "cmp-store"
     build_store([profiles], store, Settings())
     shapes = load_shapes()
-    graphs = graphs_from_nquads(dump_nquads(require_current(store)))
-    graphs += group_quads(vocabulary_quads(Settings().base_iri))
+    graphs = graphs_from_nquads(dump(require_current(store)))
     start = time.perf_counter()
     validate_graphs(graphs, shapes)
     pyshacl = (time.perf_counter() - start) / 20

@@ -12,7 +12,8 @@ Two graphs: the seed (``data/profiles``) and a synthetic one (``innograph synth 
 * calibration: every catalogue query (``queries/*.rq``) runs once in-process in a child process;
   one that passes the server's time limit cannot be served and is left out (and reported);
 * the floor: the same store opened read-only in this process, each query answered and
-  serialised as the server does (``innograph.results``), at concurrency 1 and 8 (a thread pool);
+  serialised as the server does (``innograph.query.writers``), at concurrency 1 and 8 (a
+  thread pool);
 * the endpoint: ``innograph serve`` (gunicorn gthread) in each configuration ``wWqQtT`` (web
   workers, query workers per web worker, threads), answer cache off; plus the first
   configuration with the answer cache on, which repeats the same query;
@@ -136,7 +137,7 @@ def geomean(values: list[float]) -> float:
 
 
 def catalogue() -> list[Query]:
-    from innograph.sparql_guard import inspect_query
+    from innograph.query.guard import inspect_query
 
     found = []
     for path in sorted(QUERIES.glob("*.rq")):
@@ -149,11 +150,11 @@ def catalogue() -> list[Query]:
 
 
 def answer(store: Any, text: str, fmt: str, limit: int) -> tuple[bytes, int]:
-    """What a query worker does (``innograph.executor``): run, then serialise with the row limit.
-    Returns (body, rows)."""
+    """What a query worker does (``innograph.query.workers``): run, then serialise with the row
+    limit. Returns (body, rows)."""
     import pyoxigraph as ox
 
-    from innograph.results import write_boolean, write_graph, write_solutions
+    from innograph.query.writers import write_boolean, write_graph, write_solutions
 
     result = store.query(text)
     if isinstance(result, ox.QueryBoolean):
@@ -642,9 +643,9 @@ def hold_costs(store_root: Path, names: list[str], limit: int, repeats: int) -> 
 def breakdown(store_root: Path, lookup: Query, big: Query | None, limit: int, n: int) -> dict:
     """p50 of each layer for one lookup, in ms, measured in this process."""
     from innograph import store
-    from innograph.executor import QueryRequest, QueryWorkers
+    from innograph.query.guard import inspect_query
+    from innograph.query.workers import QueryRequest, QueryWorkers
     from innograph.settings import Settings
-    from innograph.sparql_guard import inspect_query
     from innograph.web import create_app
     from innograph.web.runtime import facts_of
 

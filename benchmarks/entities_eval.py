@@ -1,4 +1,5 @@
-"""Precision and recall of innograph.entities.find_entities against tests/golden/entities-gold.json.
+"""Precision and recall of innograph.mapping.entities.find_entities against the gold names
+(tests/golden/entities-gold.json).
 
 Run from the repository: ``.venv/bin/python benchmarks/entities_eval.py``. Exits 0.
 
@@ -6,7 +7,7 @@ Scope: the free narratives of each profile as the parser returns them: spotlight
 policy-area narratives and vision notes. The placement paragraph is left out: the parser already
 records the organisational units it names (``placement.units``).
 
-Matching (``innograph.entities.match_names``): names are normalised (lower case, "&" read as
+Matching (``innograph.mapping.entities.match_names``): names are normalised (lower case, "&" read as
 "and", punctuation and a leading "the" dropped); a found name is correct when it equals a gold
 name, or when one contains the other as whole words and the shorter has at least 80% of the
 longer's characters. Pairs are one-to-one (exact pairs first), so two found names cannot both
@@ -22,10 +23,10 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from innograph.entities import Entity, find_entities, match_names, normalise_name
+from innograph.mapping.entities import Entity, find_entities, match_names, normalise_name
 from innograph.parsing import parse_bytes
+from innograph.pipeline import survey_options
 from innograph.records import Profile
-from innograph.vocab import survey_options
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "data" / "profiles" / "liverpool-city-region.txt"

@@ -1,4 +1,6 @@
-"""Shared fixtures: the survey options, the seed profile and the read-only ../shared folder."""
+"""Shared fixtures: the survey options, the seed profile, the read-only ../shared folder, and
+every graph a test reads, made by the production build (one session-scoped store per data set:
+the seed, the real fragments, their flattened renderings) and served by the production server."""
 
 from __future__ import annotations
 
@@ -12,15 +14,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 
+from innograph import store
+from innograph.pipeline import build, survey_options
 from innograph.records import SurveyOptions
-from innograph.vocab import survey_options
+from innograph.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 SEED = ROOT / "data" / "profiles" / "liverpool-city-region.txt"
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+TESTS = ROOT / "tests"
+FIXTURES = TESTS / "fixtures"
+FRAGMENTS = SHARED / "profiles" / "fragments"
 
 
 @pytest.fixture(scope="session")
@@ -106,14 +113,52 @@ def stop_server(server: LiveServer) -> None:
         server.process.kill()
 
 
+# --- graphs from the production build, one store per data set ---------------------------------
+
+
+def built_store(paths: list[Path], root: Path) -> Path:
+    """``innograph build`` of PATHS into a store folder; the build must pass its gate."""
+    report = build(paths, root, Settings())
+    assert report.exit_code == 0, report.rejects
+    return root
+
+
+def fragment_files(flattened: bool) -> list[Path]:
+    """The real fragments of other cities' pages: the headed pages, or the flattened renderings
+    (a second rendering of a page is the same profile, so each set is built on its own)."""
+    if not FRAGMENTS.is_dir():
+        pytest.skip(f"{FRAGMENTS} is absent: the real fragments live in ../shared/profiles")
+    return [p for p in sorted(FRAGMENTS.glob("*.txt")) if p.stem.endswith("--flat") == flattened]
+
+
 @pytest.fixture(scope="session")
 def seed_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from innograph.pipeline import build_store
-    from innograph.settings import Settings
+    return built_store([SEED], tmp_path_factory.mktemp("served") / "store")
 
-    root = tmp_path_factory.mktemp("served") / "store"
-    assert build_store([SEED], root, Settings()).exit_code == 0
-    return root
+
+@pytest.fixture(scope="session")
+def seed_graph(seed_store: Path) -> ox.Store:
+    """The seed's served version, opened read-only."""
+    return store.open_read_only(store.require_current(seed_store))
+
+
+@pytest.fixture(scope="session")
+def seed_nquads(seed_store: Path) -> bytes:
+    """The seed's served version as canonical N-Quads (``innograph dump``)."""
+    return store.dump(store.require_current(seed_store))
+
+
+@pytest.fixture(scope="session")
+def fragments_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The seed and the headed fragments of 22 other cities' pages, in one store."""
+    root = tmp_path_factory.mktemp("fragments") / "store"
+    return built_store([SEED, *fragment_files(flattened=False)], root)
+
+
+@pytest.fixture(scope="session")
+def flat_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The flattened renderings of six fragments (the same pages, without headings)."""
+    return built_store(fragment_files(flattened=True), tmp_path_factory.mktemp("flat") / "store")
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from innograph.parsing import parse_bytes
+from innograph.pipeline import survey_options
 from innograph.records import ParsedProfile, SurveyOptions, normalise
 from innograph.synth import (
     SYNTHETIC_MARKER,
@@ -17,7 +18,6 @@ from innograph.synth import (
     synthetic_profile,
     write_synthetic,
 )
-from innograph.vocab import survey_options
 
 SEED = 7
 CITIES = 200

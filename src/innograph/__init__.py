@@ -6,6 +6,8 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .settings import DEFAULT_STORE
+
 if TYPE_CHECKING:
     from rdflib import Dataset
 
@@ -15,7 +17,7 @@ except PackageNotFoundError:  # running from a source tree that was never instal
     __version__ = "0+unknown"
 
 
-def open_graph(store: str | Path = "store") -> Dataset:
+def open_graph(store: str | Path = DEFAULT_STORE) -> Dataset:
     """The served store version as a read-only rdflib ``Dataset`` (for notebooks).
 
     Queries run on pyoxigraph through oxrdflib; the default graph is the union of the named

@@ -11,28 +11,16 @@ from pathlib import Path
 
 import click
 
-from . import __version__, store
-from .errors import InnographError, ProfileError, UsageError
-from .parsing import parse_bytes
-from .pipeline import (
-    NQUADS_NAME,
-    TRIG_NAME,
-    build_store,
-    dump_nquads,
-    graphs_to_validate,
-    profile_files,
-)
-from .query import FORMATS, render, run_query
-from .rdfio import graphs_from_nquads, trig_from_nquads, write_atomically
+from . import __version__, pipeline, store
+from .errors import InnographError, UsageError
+from .query.local import FORMATS, render, run_query
 from .records import ParsedProfile
-from .settings import Settings
-from .validation import load_shapes, validate_graphs
-from .validation_report import FORMATS as REPORT_FORMATS
-from .validation_report import render as render_report
-from .vocab import survey_options
-
-DEFAULT_PROFILES = Path("data/profiles")
-DEFAULT_STORE = Path("store")
+from .settings import DEFAULT_STORE, Settings
+from .validation.inputs import graphs_from_nquads
+from .validation.reference import validate_graphs
+from .validation.report import FORMATS as REPORT_FORMATS
+from .validation.report import render as render_report
+from .validation.shapes import load_shapes
 
 STORE_OPTION = click.option(
     "--store",
@@ -65,14 +53,6 @@ def fail(error: InnographError) -> None:
     sys.exit(error.exit_code)
 
 
-def _read(path: Path) -> ParsedProfile:
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise ProfileError(str(path), 1, f"expected a readable file ({error.strerror})") from None
-    return parse_bytes(data, str(path), survey_options())
-
-
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print each record as JSON.")
@@ -86,7 +66,7 @@ def parse(files: tuple[Path, ...], as_json: bool, coverage: bool) -> None:
     failed = False
     for path in files:
         try:
-            parsed = _read(path)
+            parsed = pipeline.read_profile(path)
         except InnographError as error:
             click.echo(error.public_message, err=True)
             failed = True
@@ -156,10 +136,10 @@ def build(
     """
     try:
         settings = Settings.from_env(base_iri=base_iri)  # type: ignore[arg-type]
-        files = profile_files(paths or (DEFAULT_PROFILES,))
+        files = pipeline.profile_files(paths or (pipeline.DEFAULT_PROFILES,))
         hidden = quiet or len(files) < 20
         with click.progressbar(length=len(files), label="profiles", hidden=hidden) as bar:
-            report = build_store(files, store_root, settings, workers, bar.update)
+            report = pipeline.build(files, store_root, settings, workers, bar.update)
     except (InnographError, ValueError) as error:
         fail(error if isinstance(error, InnographError) else UsageError(str(error)))
         return
@@ -174,10 +154,7 @@ def build(
         sys.exit(report.exit_code)
     click.echo(f"built version {report.version}: {counts}")
     if out is not None:
-        dataset = dump_nquads(store.require_current(store_root))
-        out.mkdir(parents=True, exist_ok=True)
-        write_atomically(out / NQUADS_NAME, dataset)
-        write_atomically(out / TRIG_NAME, trig_from_nquads(dataset))
+        store.write_dumps(store.require_current(store_root), out)
 
 
 @main.command()
@@ -200,11 +177,11 @@ def rollback(store_root: Path) -> None:
 def dump(store_root: Path, fmt: str) -> None:
     """Write the served version's named graphs to standard output (canonical N-Quads or TriG)."""
     try:
-        dataset = dump_nquads(store.require_current(store_root))
+        dataset = store.dump(store.require_current(store_root), fmt)
     except InnographError as error:
         fail(error)
         return
-    sys.stdout.buffer.write(dataset if fmt == "nquads" else trig_from_nquads(dataset))
+    sys.stdout.buffer.write(dataset)
 
 
 @main.command()
@@ -256,11 +233,11 @@ def validate(
     """
 
     def served() -> list:  # type: ignore[type-arg]
-        return graphs_from_nquads(dump_nquads(store.require_current(store_root)))
+        return graphs_from_nquads(store.dump(store.require_current(store_root)))
 
     try:
         shapes = load_shapes(shapes_dir)
-        graphs = graphs_to_validate(paths, Settings.from_env(), served)
+        graphs = pipeline.graphs_to_validate(paths, Settings.from_env(), served)
         report = validate_graphs(graphs, shapes)
     except InnographError as error:
         fail(error)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Generic, Literal, TypeVar
 
@@ -233,6 +233,16 @@ class SurveyOptions:
     """The survey's option lists, by scheme: normalised wording (labels and variants) to slug."""
 
     schemes: Mapping[str, Mapping[str, str]]
+
+    @classmethod
+    def from_labels(cls, labels: Mapping[str, Iterable[tuple[str, str]]]) -> SurveyOptions:
+        """Options from each scheme's (label, slug) pairs; the first slug of a wording wins."""
+        schemes: dict[str, dict[str, str]] = {}
+        for scheme, pairs in labels.items():
+            keyed = schemes.setdefault(scheme, {})
+            for label, concept_slug in pairs:
+                keyed.setdefault(normalise(label), concept_slug)
+        return cls({name: dict(sorted(keyed.items())) for name, keyed in schemes.items()})
 
     def match(self, scheme: str, wording: str) -> str | None:
         return self.schemes.get(scheme, {}).get(normalise(wording))

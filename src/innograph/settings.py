@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+DEFAULT_STORE = Path("store")
+
 
 def setting(default: Any, env: str, help: str) -> Any:
     return field(default=default, metadata={"env": env, "help": help})
@@ -25,7 +27,7 @@ class Settings:
         "Base under which data IRIs are minted (/id/…, /graph/…); must end with '/'.",
     )
     store: Path = setting(  # noqa: RUF009 - a Path is immutable
-        Path("store"), "INNOGRAPH_STORE", "Store folder holding versions/, current and previous."
+        DEFAULT_STORE, "INNOGRAPH_STORE", "Store folder holding versions/, current and previous."
     )
     query_timeout_s: float = setting(
         10.0,

@@ -14,8 +14,6 @@ from pathlib import Path
 from rdflib import Graph, Namespace
 from rdflib.namespace import SKOS
 
-from .records import SurveyOptions, normalise
-
 IG = Namespace("https://w3id.org/innograph/def/")
 VOCAB = "https://w3id.org/innograph/vocab/"
 
@@ -60,6 +58,7 @@ def vocabulary_files() -> list[Path]:
 
 @cache
 def vocabularies() -> Graph:
+    """The SKOS schemes, as one rdflib graph."""
     graph = Graph()
     for path in vocabulary_files():
         graph.parse(path, format="turtle")
@@ -67,15 +66,25 @@ def vocabularies() -> Graph:
 
 
 @cache
-def survey_options() -> SurveyOptions:
-    """Every scheme's labels and variants (normalised) mapped to the concept's slug."""
+def ontology() -> Graph:
+    """The ontology, as one rdflib graph."""
+    graph = Graph()
+    for path in sorted(data_dir("ontology").glob("*.ttl")):
+        graph.parse(path, format="turtle")
+    return graph
+
+
+def scheme_labels() -> dict[str, list[tuple[str, str]]]:
+    """Each scheme's (label, concept slug) pairs: preferred labels first, then variants, by
+    concept IRI. The parser matches a page's wording against these."""
     graph = vocabularies()
-    schemes: dict[str, dict[str, str]] = {}
-    for concept, scheme in graph.subject_objects(SKOS.inScheme):
+    schemes: dict[str, list[tuple[str, str]]] = {}
+    for concept, scheme in sorted(graph.subject_objects(SKOS.inScheme)):
         scheme_name = str(scheme).removeprefix(VOCAB)
         concept_slug = str(concept).removeprefix(f"{VOCAB}{scheme_name}/")
-        labels = schemes.setdefault(scheme_name, {})
+        labels = schemes.setdefault(scheme_name, [])
         for predicate in (SKOS.prefLabel, SKOS.altLabel):
-            for label in graph.objects(concept, predicate):
-                labels.setdefault(normalise(str(label)), concept_slug)
-    return SurveyOptions({name: dict(sorted(labels.items())) for name, labels in schemes.items()})
+            labels += [
+                (str(label), concept_slug) for label in sorted(graph.objects(concept, predicate))
+            ]
+    return schemes

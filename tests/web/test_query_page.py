@@ -27,6 +27,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import rdflib
 
+from conftest import ROOT
+
 CHROMIUM = os.environ.get("INNOGRAPH_CHROMIUM") or next(
     filter(None, map(shutil.which, ("chromium", "chromium-browser"))), None
 )
@@ -39,7 +41,6 @@ playwright = pytest.importorskip(
     "playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')"
 )
 
-ROOT = Path(__file__).resolve().parents[2]
 QUERIES = ROOT / "queries"
 ARGS = [
     "--headless",

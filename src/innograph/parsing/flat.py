@@ -23,7 +23,6 @@ from ..records import (
     normalise,
 )
 from . import frames
-from .headed import looks_like_sentence, split_people
 from .ledger import Ledger
 
 PLACEMENT_CUES = (
@@ -98,7 +97,7 @@ def read_flat(ledger: Ledger, first: int, options: SurveyOptions) -> FlatResult:
             population_at = number
         elif normalise(line) in numbered_labels:
             ledger.template(number, "activities.numbered_list")
-        elif looks_like_sentence(line) and any(c in line.casefold() for c in PLACEMENT_CUES):
+        elif frames.looks_like_sentence(line) and any(c in line.casefold() for c in PLACEMENT_CUES):
             ledger.mapped(number, "placement")
             placement_lines.append(Sourced(line, span))
         else:
@@ -174,8 +173,8 @@ def _header(ledger: Ledger, population_at: int | None) -> Header:
     after = population_at + 1
     if after <= len(ledger.lines) and not ledger.is_claimed(after) and ledger.text(after).strip():
         line = ledger.text(after).strip()
-        if not looks_like_sentence(line):
+        if not frames.looks_like_sentence(line):
             ledger.mapped(after, "header.lead_officers")
-            officers = tuple(split_people(line, Span.line(after)))
+            officers = tuple(frames.split_people(line, Span.line(after)))
     year = Sourced(parsed[1], span) if parsed[1] is not None else None
     return Header(None, country, mayor, Sourced(parsed[0], span), year, None, officers)

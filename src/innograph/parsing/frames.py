@@ -10,6 +10,7 @@ import re
 
 from ..records import (
     Choice,
+    Person,
     Placement,
     Sourced,
     Span,
@@ -284,3 +285,18 @@ def survey_context(
             None, note, None, "conflicting markers: " + ", ".join(original + updated)
         )
     return SurveyContext(None, note, None, "no site-version markers on the page")
+
+
+def looks_like_sentence(text: str) -> bool:
+    """Prose (a paragraph) rather than a list item: long, or ending like a sentence."""
+    return len(text) > 80 or text.rstrip().endswith((".", "!", "?"))
+
+
+def split_people(line: str, span: Span) -> list[Person]:
+    """ "A (current), B" into people, with the notes in brackets kept apart."""
+    people = []
+    for part in re.split(r",\s*(?![^()]*\))", line):
+        match = re.match(r"^(?P<name>.+?)\s*(?:\((?P<note>[^)]*)\)?)?$", part.strip())
+        if match and match.group("name"):
+            people.append(Person(match.group("name"), match.group("note"), span))
+    return people

@@ -89,11 +89,6 @@ def heading_of(line: str) -> tuple[str, re.Match[str]] | None:
     return None
 
 
-def looks_like_sentence(text: str) -> bool:
-    """Prose (a paragraph) rather than a list item: long, or ending like a sentence."""
-    return len(text) > 80 or text.rstrip().endswith((".", "!", "?"))
-
-
 @dataclass
 class Section:
     key: str
@@ -163,7 +158,7 @@ class HeadedReader:
                     year = Sourced(parsed[1], Span.line(number))
             elif value_label == "officers":
                 self.ledger.mapped(number, "header.lead_officers")
-                officers.extend(split_people(line, Span.line(number)))
+                officers.extend(frames.split_people(line, Span.line(number)))
             elif value_label == "mayor":
                 self.ledger.mapped(number, "header.mayor")
                 mayor = Person(line, None, Span.line(number))
@@ -269,7 +264,7 @@ class HeadedReader:
                 prioritises = Sourced(False, span)
                 continue
             labelled = re.match(r"^(?P<label>[^:]{1,60}): (?P<text>.+)$", line)
-            if labelled or looks_like_sentence(line):
+            if labelled or frames.looks_like_sentence(line):
                 self.ledger.mapped(number, "policy_focus.narratives")
                 label = labelled.group("label") if labelled else None
                 text = labelled.group("text") if labelled else line
@@ -299,7 +294,7 @@ class HeadedReader:
         paragraphs: list[Sourced[str]] = []
         for number in self.nonblank(section.body):
             line = self.text(number)
-            if looks_like_sentence(line):
+            if frames.looks_like_sentence(line):
                 paragraphs.append(Sourced(line, Span.line(number)))
             else:
                 roles.append(number)
@@ -368,7 +363,7 @@ class HeadedReader:
             line, span = self.text(number), Span.line(number)
             if label is not None and line == label.wording and definition is None:
                 self.ledger.template(number, "funding.sources.repeated_label")
-            elif label is not None and definition is None and looks_like_sentence(line):
+            elif label is not None and definition is None and frames.looks_like_sentence(line):
                 self.ledger.mapped(number, "funding.sources.definition")
                 definition = Sourced(line, span)
             else:
@@ -422,13 +417,3 @@ class HeadedReader:
                 lists["insufficient"], "policy-areas", "data_availability.insufficient"
             ),
         )
-
-
-def split_people(line: str, span: Span) -> list[Person]:
-    """ "A (current), B" into people, with the notes in brackets kept apart."""
-    people = []
-    for part in re.split(r",\s*(?![^()]*\))", line):
-        match = re.match(r"^(?P<name>.+?)\s*(?:\((?P<note>[^)]*)\)?)?$", part.strip())
-        if match and match.group("name"):
-            people.append(Person(match.group("name"), match.group("note"), span))
-    return people

@@ -10,7 +10,7 @@ from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from ..errors import InnographError
-from ..executor import ServerBusy
+from ..query.workers import ServerBusy
 from ..settings import Settings
 from . import http, sparql
 from .runtime import Runtime

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Flask, Response, current_app, request
 
 from ..errors import UsageError
-from ..results import gzipped
+from ..query.writers import gzipped
 
 EXPOSED = (
     "ETag, Last-Modified, Retry-After, X-Result-Truncated, X-Result-Row-Limit,"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from werkzeug.datastructures import MIMEAccept
 
 from ..errors import UsageError
-from ..results import GRAPH_FORMATS, SOLUTION_FORMATS
+from ..query.writers import GRAPH_FORMATS, SOLUTION_FORMATS
 
 # Media types offered, the server's preference first (that is the default for */* or no Accept).
 SOLUTION_TYPES = {

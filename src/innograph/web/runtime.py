@@ -4,31 +4,10 @@ facts about each store version (read once, since a version never changes)."""
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
-from email.utils import formatdate
-from functools import lru_cache
 
-from .. import store
-from ..executor import AnswerCache, QueryWorkers
+from ..query.served import VersionFacts, served_version
+from ..query.workers import AnswerCache, QueryWorkers
 from ..settings import Settings
-
-
-@dataclass(frozen=True)
-class VersionFacts:
-    id: str
-    last_modified: str
-    graphs: frozenset[str]
-    profiles: int
-
-
-@lru_cache(maxsize=16)
-def facts_of(version: store.Version) -> VersionFacts:
-    manifest = version.manifest()
-    base = manifest.get("base_iri", "")
-    graphs = {entry["graph"] for entry in manifest.get("profiles", {}).values()}
-    graphs |= {f"{base}graph/ontology", f"{base}graph/vocabularies"}
-    stamp = formatdate((version.path / store.MANIFEST).stat().st_mtime, usegmt=True)
-    return VersionFacts(version.id, stamp, frozenset(graphs), len(manifest.get("profiles", {})))
 
 
 class Runtime:
@@ -50,7 +29,7 @@ class Runtime:
             return self._workers
 
     def version(self) -> VersionFacts:
-        return facts_of(store.require_current(self.settings.store))
+        return served_version(self.settings.store)
 
     def close(self) -> None:
         with self._lock:

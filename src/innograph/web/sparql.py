@@ -10,8 +10,8 @@ from dataclasses import replace
 from flask import Blueprint, Response, current_app, render_template, request
 
 from ..errors import UsageError
-from ..executor import QueryRequest
-from ..sparql_guard import QueryRejected, inspect_query
+from ..query.guard import QueryRejected, inspect_query
+from ..query.workers import QueryRequest
 from . import service
 from .http import takes_gzip
 from .negotiation import choose, media_type

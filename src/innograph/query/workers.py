@@ -1,0 +1,246 @@
+"""The guarded executor: queries run in worker processes that can be killed at the time limit.
+
+pyoxigraph cannot cancel a query from Python, and a thread cannot be stopped, so each query runs
+in a worker process holding the served store version open read-only; a worker that passes the
+time limit is killed and replaced while the web process keeps answering. Answers are serialised
+in the worker with the row limit (``innograph.results``) and kept in a cache keyed by store
+version, query and format: a version never changes, so neither does its answer.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import queue
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from ..errors import InnographError, UsageError
+from .writers import GRAPH_FORMATS, gzipped, write_boolean, write_graph, write_solutions
+
+log = logging.getLogger(__name__)
+SLEEP_FUNCTION = "urn:innograph:test:sleep"
+
+
+class QueryTimeout(InnographError):
+    http_status = 503
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"the query was stopped after its time limit of {seconds:g} s")
+
+
+class ServerBusy(InnographError):
+    http_status = 503
+
+    def __init__(self, seconds: float) -> None:
+        self.retry_after = max(1, round(seconds))
+        super().__init__("all query workers are busy; retry in a moment")
+
+
+class QueryFailed(UsageError):
+    """The engine refused the query (a syntax error, an unknown function)."""
+
+
+@dataclass(frozen=True, slots=True)
+class QueryRequest:
+    text: str
+    fmt: str
+    limit: int
+    version: str
+    default_graphs: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] = ()
+    base_iri: str | None = None
+    gzip: bool = False  # the client takes gzip: the worker compresses, the cache keeps it so
+    max_bytes: int | None = None  # the largest answer body (before gzip)
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    body: bytes
+    fmt: str
+    rows: int
+    truncated: bool
+    seconds: float
+    encoding: str | None = None  # "gzip" when the body is compressed
+
+
+# --- the worker process -------------------------------------------------------------------------
+
+
+def _functions(test_functions: bool) -> dict[Any, Any] | None:
+    if not test_functions:
+        return None
+    import pyoxigraph as ox
+
+    def sleep(seconds: ox.Literal) -> ox.Literal:
+        time.sleep(float(seconds.value))
+        return ox.Literal("slept")
+
+    return {ox.NamedNode(SLEEP_FUNCTION): sleep}
+
+
+def _answer(store: Any, request: QueryRequest, functions: dict[Any, Any] | None) -> Answer:
+    import pyoxigraph as ox
+
+    start = time.perf_counter()
+    options: dict[str, Any] = {"custom_functions": functions} if functions else {}
+    if request.base_iri:
+        options["base_iri"] = request.base_iri
+    if request.default_graphs:
+        options["default_graph"] = [ox.NamedNode(g) for g in request.default_graphs]
+    if request.named_graphs:
+        options["named_graphs"] = [ox.NamedNode(g) for g in request.named_graphs]
+    result = store.query(request.text, **options)
+    if isinstance(result, ox.QueryBoolean):
+        body, rows, truncated = write_boolean(bool(result), request.fmt), 1, False
+    elif isinstance(result, ox.QuerySolutions):
+        names = [v.value for v in result.variables]
+        body, rows, truncated = write_solutions(
+            names,
+            (tuple(s[n] for n in names) for s in result),
+            request.fmt,
+            request.limit,
+            request.max_bytes,
+        )
+    else:
+        body, rows, truncated = write_graph(
+            iter(result), request.fmt, request.limit, max_bytes=request.max_bytes
+        )
+    packed = gzipped(body) if request.gzip else None
+    return Answer(
+        packed or body,
+        request.fmt,
+        rows,
+        truncated,
+        time.perf_counter() - start,
+        "gzip" if packed else None,
+    )
+
+
+def _serve(connection: Connection, store_root: str, test_functions: bool) -> None:
+    """Worker loop: open the requested version read-only, answer, repeat."""
+    from .. import store
+
+    functions = _functions(test_functions)
+    opened: tuple[str, Any] | None = None
+    while True:
+        try:
+            request: QueryRequest = connection.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            if opened is None or opened[0] != request.version:
+                version = store.version_at(Path(store_root), request.version)
+                opened = (request.version, store.open_read_only(version))
+            connection.send(("ok", _answer(opened[1], request, functions)))
+        except SyntaxError as error:
+            connection.send(("bad", f"query: expected a SPARQL query ({error})"))
+        except (ValueError, TypeError, NotImplementedError, RuntimeError) as error:
+            # pyoxigraph raises these for queries it cannot evaluate (an unknown function...)
+            connection.send(("bad", f"query: the engine refused it ({error})"))
+        except Exception as error:  # reported once here, never shown raw to a client
+            log.exception("query worker failed")
+            connection.send(("error", type(error).__name__))
+
+
+# --- the pool, in the web process ---------------------------------------------------------------
+
+
+class _Worker:
+    def __init__(self, context: Any, store_root: Path, test_functions: bool) -> None:
+        self.connection, child = context.Pipe()
+        self.process = context.Process(
+            target=_serve, args=(child, str(store_root), test_functions), daemon=True
+        )
+        self.process.start()
+        child.close()
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.join(timeout=5)
+        self.connection.close()
+
+
+class QueryWorkers:
+    """A fixed number of worker processes; one that runs past the limit is replaced."""
+
+    def __init__(self, store_root: Path, size: int, queue_wait_s: float, test_functions: bool):
+        self._context = multiprocessing.get_context("spawn")
+        self._store_root = store_root
+        self._test_functions = test_functions
+        self._queue_wait_s = queue_wait_s
+        self._idle: queue.Queue[_Worker] = queue.Queue()
+        for _ in range(size):
+            self._idle.put(self._new())
+
+    def _new(self) -> _Worker:
+        return _Worker(self._context, self._store_root, self._test_functions)
+
+    def _replace(self, worker: _Worker) -> None:
+        worker.kill()
+        self._idle.put(self._new())
+
+    def run(self, request: QueryRequest, timeout_s: float) -> Answer:
+        try:
+            worker = self._idle.get(timeout=self._queue_wait_s)
+        except queue.Empty:
+            raise ServerBusy(self._queue_wait_s) from None
+        try:
+            worker.connection.send(request)
+            if not worker.connection.poll(timeout_s):
+                threading.Thread(target=self._replace, args=(worker,), daemon=True).start()
+                raise QueryTimeout(timeout_s)
+            status, payload = worker.connection.recv()
+        except (EOFError, OSError, BrokenPipeError):
+            threading.Thread(target=self._replace, args=(worker,), daemon=True).start()
+            raise InnographError("the query worker stopped unexpectedly") from None
+        self._idle.put(worker)
+        if status == "bad":
+            raise QueryFailed(payload)
+        if status == "error":
+            raise InnographError("the query failed inside the engine")
+        return payload  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        while True:
+            try:
+                self._idle.get_nowait().kill()
+            except queue.Empty:
+                return
+
+
+class AnswerCache:
+    """Answers by (version, request), least recently used out first, bounded in bytes."""
+
+    def __init__(self, capacity_bytes: int) -> None:
+        self._capacity = capacity_bytes
+        self._size = 0
+        self._answers: OrderedDict[QueryRequest, Answer] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, request: QueryRequest) -> Answer | None:
+        with self._lock:
+            answer = self._answers.get(request)
+            if answer is not None:
+                self._answers.move_to_end(request)
+            return answer
+
+    def put(self, request: QueryRequest, answer: Answer) -> None:
+        if len(answer.body) > self._capacity // 4:
+            return
+        with self._lock:
+            if request in self._answers:
+                return
+            self._answers[request] = answer
+            self._size += len(answer.body)
+            while self._size > self._capacity:
+                _, old = self._answers.popitem(last=False)
+                self._size -= len(old.body)
+
+
+FORMATS = ("json", "xml", "csv", "tsv", *GRAPH_FORMATS)

@@ -1,0 +1,140 @@
+"""The store: the one owner of the on-disk version format.
+
+Layout of a store folder (default ``store/``)::
+
+    versions/<id>/oxigraph/       the pyoxigraph (RocksDB) store of that version
+    versions/<id>/manifest.json   what went in: profiles with their sha256, counts, warnings
+    versions/.building-<id>/      a build in progress (never served; removed by the next build)
+    cache/<key>.nt                each profile's mapped graph, by content key (incremental)
+    current -> versions/<id>      the served version, switched by an atomic rename
+    previous -> versions/<id>     the version before it, for ``innograph rollback``
+
+A version folder is never changed once promoted, so a reader that opened one keeps a
+consistent view while another version is promoted. A build goes through a ``Draft``::
+
+    with store.draft(root) as version:
+        version.fill(named_graphs)          # or version.update(served, changed, gone)
+        ...                                 # gate the draft's store
+        version.promote(manifest)           # leaving the block without this discards it
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from . import graphs
+from .cache import ProfileCache
+from .files import write_atomically
+from .graphs import NamedGraph, vocabulary_graphs
+from .versions import (
+    MANIFEST,
+    StoreError,
+    Version,
+    current,
+    finish_version,
+    open_read_only,
+    previous,
+    promote,
+    require_current,
+    rollback,
+    start_version,
+    version_at,
+)
+
+NQUADS_NAME = "innograph.nq"
+TRIG_NAME = "innograph.trig"
+
+__all__ = [
+    "MANIFEST",
+    "Draft",
+    "NamedGraph",
+    "ProfileCache",
+    "StoreError",
+    "Version",
+    "current",
+    "draft",
+    "dump",
+    "graphs",
+    "open_read_only",
+    "previous",
+    "require_current",
+    "rollback",
+    "version_at",
+    "vocabulary_graphs",
+    "write_dumps",
+]
+
+
+class Draft:
+    """A version being built: its own folder and pyoxigraph store, never served until promoted."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.folder = start_version(root)
+        self.promoted: Version | None = None
+        self._store: ox.Store | None = None
+
+    @property
+    def store(self) -> ox.Store:
+        assert self._store is not None, "fill or update the draft first"
+        return self._store
+
+    def fill(self, named_graphs: Iterable[NamedGraph]) -> None:
+        """A new store holding these graphs and their union."""
+        self._store = ox.Store(str(self.folder / "oxigraph"))
+        graphs.fill(self._store, named_graphs)
+
+    def update(self, served: Version, changed: list[NamedGraph], gone: list[str]) -> None:
+        """The served store copied (a RocksDB checkpoint: hard links), then only the changed
+        graphs replaced and the gone ones dropped."""
+        open_read_only(served).backup(str(self.folder / "oxigraph"))
+        self._store = ox.Store(str(self.folder / "oxigraph"))
+        graphs.replace_graphs(self._store, changed, gone)
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.flush()
+            self._store = None  # pyoxigraph closes the store when the last reference goes
+
+    def promote(self, manifest: dict[str, Any]) -> Version:
+        """Write the manifest, give the folder its final name and serve it."""
+        self.close()
+        version = finish_version(self.folder, manifest)
+        promote(self.root, version)
+        self.promoted = version
+        return version
+
+    def discard(self) -> None:
+        self.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@contextmanager
+def draft(root: Path) -> Iterator[Draft]:
+    """A draft version that is discarded unless promoted before the block ends."""
+    building = Draft(root)
+    try:
+        yield building
+    finally:
+        if building.promoted is None:
+            building.discard()
+
+
+def dump(version: Version, fmt: str = "nquads") -> bytes:
+    """The version's named graphs as canonical N-Quads, or as TriG in the same order."""
+    data = graphs.nquads(open_read_only(version))
+    return data if fmt == "nquads" else graphs.trig(data)
+
+
+def write_dumps(version: Version, out: Path) -> None:
+    """``innograph.nq`` and ``innograph.trig`` of the version, world-readable."""
+    out.mkdir(parents=True, exist_ok=True)
+    data = graphs.nquads(open_read_only(version))
+    write_atomically(out / NQUADS_NAME, data)
+    write_atomically(out / TRIG_NAME, graphs.trig(data))

@@ -1,0 +1,167 @@
+"""What a version's pyoxigraph store holds, and how graphs go in and come out.
+
+One named graph per profile document, the ontology and the vocabularies in graphs of their own,
+and a default graph that is the RDF merge of them all, materialised at load time: a query without
+GRAPH finds every profile, and a triple stated in several graphs counts once (pyoxigraph's own
+union view would return it once per graph). Terms are written by pyoxigraph's serialisers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import Literal, URIRef
+from rdflib.namespace import XSD
+
+from ..vocab import data_dir, vocabulary_files
+
+NQUADS = ox.RdfFormat.N_QUADS
+NTRIPLES = ox.RdfFormat.N_TRIPLES
+PREFIXES = {
+    "ig": "https://w3id.org/innograph/def/",
+    "org": "http://www.w3.org/ns/org#",
+    "qb": "http://purl.org/linked-data/cube#",
+    "prov": "http://www.w3.org/ns/prov#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "dct": "http://purl.org/dc/terms/",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+}
+PROFILE_GRAPH = "https://w3id.org/innograph/def/ProfileGraph"
+LOAD_BATCH = 200  # profile graphs per bulk load: fewer, larger SST files
+
+
+@dataclass(frozen=True, slots=True)
+class NamedGraph:
+    """A graph of a version (a profile's, the ontology, the vocabularies): its IRI and its
+    triples as N-Triples, in memory or in a file."""
+
+    iri: str
+    triples: bytes | None = None
+    path: Path | None = None
+
+    def ntriples(self) -> bytes:
+        if self.triples is not None:
+            return self.triples
+        assert self.path is not None, "a profile graph is held in memory or in a file"
+        return self.path.read_bytes()
+
+
+def term(value: URIRef | Literal) -> ox.NamedNode | ox.Literal:
+    """An rdflib term as a pyoxigraph one (the mapping has no blank nodes)."""
+    if isinstance(value, Literal):
+        if value.language:
+            return ox.Literal(str(value), language=value.language)
+        if value.datatype is not None and str(value.datatype) != str(XSD.string):
+            return ox.Literal(str(value), datatype=ox.NamedNode(str(value.datatype)))
+        return ox.Literal(str(value))
+    return ox.NamedNode(str(value))
+
+
+def ntriples(triples: Iterable[tuple[URIRef, URIRef, URIRef | Literal]]) -> bytes:
+    """rdflib triples as N-Triples, in the order given."""
+    return ox.serialize(
+        (ox.Triple(term(s), term(p), term(o)) for s, p, o in triples),  # type: ignore[arg-type]
+        format=NTRIPLES,
+    )
+
+
+def vocabulary_graphs(base: str) -> list[NamedGraph]:
+    """The ontology and the SKOS schemes, each in a graph of its own."""
+    files = {
+        f"{base}graph/ontology": sorted(data_dir("ontology").glob("*.ttl")),
+        f"{base}graph/vocabularies": vocabulary_files(),
+    }
+    return [
+        NamedGraph(iri, b"".join(_turtle_as_ntriples(path) for path in paths))
+        for iri, paths in files.items()
+    ]
+
+
+def _turtle_as_ntriples(path: Path) -> bytes:
+    return ox.serialize(ox.parse(path=str(path), format=ox.RdfFormat.TURTLE), format=NTRIPLES)
+
+
+def _load(target: ox.Store, graph: NamedGraph, bulk: bool) -> None:
+    """The graph into its name and into the default graph (the union)."""
+    load = target.bulk_load if bulk else target.load
+    data = graph.ntriples()
+    target.add_graph(ox.NamedNode(graph.iri))  # a graph exists even when it is empty
+    load(data, format=NTRIPLES, to_graph=ox.NamedNode(graph.iri))
+    load(data, format=NTRIPLES, to_graph=ox.DefaultGraph())
+
+
+def fill(target: ox.Store, graphs: Iterable[NamedGraph]) -> None:
+    """Load the graphs into an empty store, each under its name and all in the default graph."""
+    for graph in graphs:
+        _load(target, graph, bulk=True)
+
+
+def replace_graphs(target: ox.Store, changed: list[NamedGraph], gone: list[str]) -> None:
+    """Swap changed profile graphs in and drop gone ones; a triple leaves the default graph only
+    when no other graph still states it."""
+    for graph in gone + [g.iri for g in changed]:
+        target.update(
+            f"DELETE {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }}"
+            f" FILTER NOT EXISTS {{ GRAPH ?other {{ ?s ?p ?o }} FILTER (?other != <{graph}>) }} }};"
+            f" DROP SILENT GRAPH <{graph}>"
+        )
+    for graph in changed:
+        _load(target, graph, bulk=False)
+
+
+def materialise_union(target: ox.Store) -> None:
+    """Make the default graph the RDF merge of the named graphs again, after the named graphs
+    were changed in place (``fill`` loads both at once; this is for stores edited by hand)."""
+    target.update("DROP SILENT DEFAULT; INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
+
+
+def in_memory(graphs: Iterable[NamedGraph]) -> ox.Store:
+    """A scratch store of these graphs, laid out as a version is."""
+    scratch = ox.Store()
+    fill(scratch, graphs)
+    return scratch
+
+
+def count_profile_graphs(source: ox.Store) -> int:
+    query = f"SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE {{ GRAPH ?g {{ ?g a <{PROFILE_GRAPH}> }} }}"
+    solutions = source.query(query)
+    assert isinstance(solutions, ox.QuerySolutions)
+    return int(next(iter(solutions))["n"].value)  # type: ignore[union-attr]
+
+
+def locate(source: ox.Store, focus: str) -> str:
+    """file:line of a node, from the graph that states it (the first file by name)."""
+    query = (
+        "PREFIX ig: <https://w3id.org/innograph/def/> PREFIX dct: <http://purl.org/dc/terms/>"
+        " PREFIX prov: <http://www.w3.org/ns/prov#>"
+        f" SELECT ?file ?line WHERE {{ GRAPH ?g {{ <{focus}> ?p ?o . ?g prov:wasDerivedFrom ?doc ."
+        f" ?doc dct:identifier ?file . OPTIONAL {{ <{focus}> ig:sourceLine ?line }} }} }}"
+        " ORDER BY ?file LIMIT 1"
+    )
+    solutions = source.query(query)
+    assert isinstance(solutions, ox.QuerySolutions)
+    for row in solutions:
+        file, line = row["file"], row["line"]
+        assert file is not None
+        return f"{file.value}:{line.value}" if line is not None else file.value
+    return "(source unknown)"
+
+
+def nquads(source: ox.Store) -> bytes:
+    """The named graphs as N-Quads, lines sorted within each graph, graphs in IRI order:
+    byte-identical for the same content however it was built."""
+    parts = []
+    for graph in sorted(g.value for g in source.named_graphs()):  # type: ignore[union-attr]
+        quads = source.quads_for_pattern(None, None, None, ox.NamedNode(graph))
+        lines = ox.serialize(quads, format=NQUADS).splitlines(keepends=True)
+        parts.append(b"".join(sorted(lines)))
+    return b"".join(parts)
+
+
+def trig(canonical_nquads: bytes) -> bytes:
+    """TriG of canonical N-Quads, in the same order, with the usual prefixes."""
+    quads = ox.parse(canonical_nquads, format=NQUADS)
+    return ox.serialize(quads, format=ox.RdfFormat.TRIG, prefixes=PREFIXES)

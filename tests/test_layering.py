@@ -1,0 +1,150 @@
+"""The import contract: data flows one way, parsing -> mapping -> validation -> store -> query
+-> web, and each stage imports only what the table below allows (STYLE.md's module table; the
+README's layout map). Every import counts, also those inside functions or TYPE_CHECKING blocks.
+
+``make lint`` runs this file, so an import across the table fails CI before any other test.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "src" / "innograph"
+LEAVES = {"errors", "settings", "__init__"}  # anyone may import these (and __version__)
+# stage -> the stages it may import (besides itself and the leaves)
+STAGES: dict[str, set[str]] = {
+    "errors": set(),
+    "settings": set(),
+    "records": set(),
+    "parsing": {"records"},
+    "vocab": set(),
+    "mapping": {"records", "vocab"},
+    "validation": {"vocab"},
+    "store": {"vocab"},
+    "query": {"store"},
+    "pipeline": {"records", "parsing", "vocab", "mapping", "validation", "store"},
+    "web": {"query", "vocab"},
+    "synth": {"records", "vocab"},  # writes profile texts for scale tests, from the schemes
+    "cli": {"pipeline", "store", "query", "web", "validation", "records", "synth"},
+    "__init__": {"store"},  # open_graph(), for notebooks
+    "__main__": {"cli"},
+}
+# Inside a package: module -> the siblings it may import. The package's __init__ may import
+# any of its own modules; a module not listed imports no sibling.
+SIBLINGS: dict[str, set[str]] = {
+    "parsing.headed": {"frames", "ledger"},
+    "parsing.flat": {"frames", "ledger"},
+    "validation.gate": {"shapes"},
+    "validation.reference": {"shapes"},
+    "validation.report": {"reference"},
+    "query.workers": {"writers"},
+    "store.cache": {"files", "graphs"},
+    "store.versions": {"files"},
+    "web.sparql": {"http", "negotiation", "runtime", "service"},
+    "web.service": {"negotiation", "runtime"},
+    "web.server": {"__init__"},
+}
+
+
+def modules() -> list[Path]:
+    return sorted(PACKAGE.rglob("*.py"))
+
+
+def dotted(path: Path) -> tuple[str, ...]:
+    """innograph/query/workers.py -> (query, workers); innograph/store/__init__.py -> (store,)."""
+    parts = path.relative_to(PACKAGE).with_suffix("").parts
+    return parts[:-1] if parts[-1] == "__init__" else parts
+
+
+def as_module(target: tuple[str, ...]) -> tuple[str, ...]:
+    """The module a name lives in: ``from . import __version__`` imports innograph itself."""
+    while target:
+        folder = PACKAGE.joinpath(*target)
+        if folder.with_suffix(".py").is_file() or (folder / "__init__.py").is_file():
+            return target
+        target = target[:-1]
+    return target
+
+
+def imported(path: Path) -> set[tuple[str, ...]]:
+    """Every module of ours that the file imports, as a path inside the package."""
+    here = dotted(path)
+    package = here if path.name == "__init__.py" else here[:-1]
+    found: set[tuple[str, ...]] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names = [a.name.split(".") for a in node.names]
+            found.update(tuple(n[1:]) for n in names if n[0] == "innograph")
+        elif isinstance(node, ast.ImportFrom):
+            module = node.module.split(".") if node.module else []
+            if node.level == 0:
+                if module[:1] != ["innograph"]:
+                    continue
+                base = tuple(module[1:])
+            else:
+                base = (*package[: len(package) - node.level + 1], *module)
+            found.update(as_module((*base, alias.name)) for alias in node.names)
+    return found
+
+
+def stage(parts: tuple[str, ...]) -> str:
+    return parts[0] if parts else "__init__"
+
+
+def problems(path: Path) -> list[str]:
+    """Each import of this file that the contract does not allow, said in words."""
+    here = dotted(path)
+    own = stage(here)
+    allowed = STAGES.get(own)
+    if allowed is None:
+        return [f"{'.'.join(here)}: stage {own!r} is not in the contract"]
+    found = []
+    for target in sorted(imported(path)):
+        other, name = stage(target), ".".join(target) or "innograph"
+        if other == own and own != "__init__":
+            if path.name == "__init__.py" and len(here) == 1:
+                continue  # a package's __init__ composes its own modules
+            sibling = target[1] if len(target) > 1 else "__init__"
+            if sibling not in SIBLINGS.get(".".join(here), set()):
+                found.append(f"{'.'.join(here)} imports its sibling {name}")
+        elif other not in LEAVES and other not in allowed:
+            found.append(f"{'.'.join(here) or 'innograph'} ({own}) imports {name} ({other})")
+    return found
+
+
+@pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_imports_follow_the_contract(path: Path) -> None:
+    assert problems(path) == []
+
+
+def test_the_contract_names_every_stage() -> None:
+    stages = {stage(dotted(p)) for p in modules()}
+    assert stages <= set(STAGES), stages - set(STAGES)
+
+
+def test_the_contract_catches_a_crossing(tmp_path: Path) -> None:
+    """A check that cannot fail proves nothing: plant each kind of crossing and see it caught."""
+    planted = {
+        "mapping/bad.py": "from ..web import create_app\n",
+        "web/bad.py": "from .. import store\n",
+        "parsing/bad.py": "def f():\n    from innograph.mapping import map_profile\n",
+    }
+    for name, text in planted.items():
+        path = PACKAGE / name
+        assert not path.exists()
+        try:
+            path.write_text(text, encoding="utf-8")
+            assert problems(path), name
+        finally:
+            path.unlink()
+    sibling = PACKAGE / "parsing" / "flat.py"
+    assert problems(sibling) == []
+    original = sibling.read_text(encoding="utf-8")
+    try:
+        sibling.write_text(original + "\nfrom .headed import HeadedReader\n", encoding="utf-8")
+        assert problems(sibling) == ["parsing.flat imports its sibling parsing.headed"]
+    finally:
+        sibling.write_text(original, encoding="utf-8")
