@@ -7,14 +7,13 @@ Scope: the free narratives of each profile as the parser returns them: spotlight
 policy-area narratives and vision notes. The placement paragraph is left out: the parser already
 records the organisational units it names (``placement.units``).
 
-Matching (``innograph.mapping.entities.match_names``): names are normalised (lower case, "&" read as
-"and", punctuation and a leading "the" dropped); a found name is correct when it equals a gold
-name, or when one contains the other as whole words and the shorter has at least 80% of the
-longer's characters. Pairs are one-to-one (exact pairs first), so two found names cannot both
-claim one gold name. Names are compared per file: the set of names found in all the narratives of
-a file against that file's gold list. Kind is not part of a match; the agreement of kinds among
-matched pairs is printed apart. Totals are micro-averaged (sums over files).
-"""
+Matching (``name_matching.match_names``, beside this script): names are normalised (lower case, "&"
+read as "and", punctuation and a leading "the" dropped); a found name is correct when it equals a
+gold name, or when one contains the other as whole words and the shorter has at least 80% of the
+longer's characters. Pairs are one-to-one (exact pairs first), so two found names cannot both claim
+one gold name. Names are compared per file: the set of names found in all the narratives of a file
+against that file's gold list. Kind is not part of a match; the agreement of kinds among matched
+pairs is printed apart. Totals are micro-averaged (sums over files)."""
 
 from __future__ import annotations
 
@@ -23,7 +22,9 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from innograph.mapping.entities import Entity, find_entities, match_names, normalise_name
+from name_matching import match_names, normalise_name
+
+from innograph.mapping.entities import Entity, find_entities
 from innograph.parsing import parse_bytes
 from innograph.pipeline import survey_options
 from innograph.records import Profile

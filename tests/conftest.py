@@ -30,6 +30,27 @@ FIXTURES = TESTS / "fixtures"
 FRAGMENTS = SHARED / "profiles" / "fragments"
 
 
+# The slow groups, by folder or file: `make test-fast` leaves them out, `make test` runs all.
+SLOW_GROUPS = {
+    "web/test_query_page.py": ("browser", "server"),
+    "web/": ("server",),
+    "validation/test_shapes.py": ("shapes", "node"),
+    "validation/test_gate.py": ("shapes",),
+    "validation/test_shacl_engines_smoke.py": ("node",),
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if not item.path.is_relative_to(TESTS):
+            continue  # doctests of src/
+        where = item.path.relative_to(TESTS).as_posix()
+        for prefix, markers in SLOW_GROUPS.items():
+            if where.startswith(prefix):
+                for marker in markers:
+                    item.add_marker(marker)
+
+
 @pytest.fixture(scope="session")
 def options() -> SurveyOptions:
     return survey_options()

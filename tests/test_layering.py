@@ -41,6 +41,7 @@ SIBLINGS: dict[str, set[str]] = {
     "validation.reference": {"shapes"},
     "validation.report": {"reference"},
     "query.workers": {"writers"},
+    "query.local": {"writers"},
     "store.cache": {"files", "graphs"},
     "store.versions": {"files"},
     "web.sparql": {"http", "negotiation", "runtime", "service"},

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import click
+from rdflib import Graph
 
 from . import __version__, pipeline, store
 from .errors import InnographError, UsageError
@@ -135,7 +136,7 @@ def build(
     when a profile cannot be read (exit 2) or a mandatory shape is violated (exit 1).
     """
     try:
-        settings = Settings.from_env(base_iri=base_iri)  # type: ignore[arg-type]
+        settings = Settings.from_env(base_iri=base_iri)
         files = pipeline.profile_files(paths or (pipeline.DEFAULT_PROFILES,))
         hidden = quiet or len(files) < 20
         with click.progressbar(length=len(files), label="profiles", hidden=hidden) as bar:
@@ -232,7 +233,7 @@ def validate(
     error (unreadable file, bad RDF, shapes that define no shape).
     """
 
-    def served() -> list:  # type: ignore[type-arg]
+    def served() -> list[Graph]:
         return graphs_from_nquads(store.dump(store.require_current(store_root)))
 
     try:

@@ -75,11 +75,14 @@ class Header:
     lead_officers: tuple[Person, ...] = ()
 
 
+BlockKind = Literal["paragraph", "bullets", "numbered"]
+
+
 @dataclass(frozen=True, slots=True)
 class NarrativeBlock:
     """A paragraph, or a bulleted or numbered list, of a free narrative."""
 
-    kind: Literal["paragraph", "bullets", "numbered"]
+    kind: BlockKind
     items: tuple[Sourced[str], ...]
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -113,9 +113,6 @@ class Settings:
     def trusted_host_list(self) -> list[str]:
         """The entries of ``trusted_hosts``, as written."""
         return [host.strip() for host in self.trusted_hosts.split(",") if host.strip()]
-
-    def with_(self, **changes: Any) -> Settings:
-        return replace(self, **changes)
 
     @classmethod
     def documented(cls) -> list[tuple[str, str, Any, str]]:

@@ -13,12 +13,18 @@ from pathlib import Path
 
 from rdflib import Graph, Namespace
 from rdflib.namespace import SKOS
+from rdflib.term import Node
 
 IG = Namespace("https://w3id.org/innograph/def/")
 VOCAB = "https://w3id.org/innograph/vocab/"
 
 _PACKAGE = Path(__file__).resolve().parent
 _SOURCE_TREE = _PACKAGE.parent.parent
+
+
+def _pair(pair: tuple[Node, Node]) -> tuple[str, str]:
+    """A sort key for two rdflib terms (rdflib types its terms as not comparable)."""
+    return str(pair[0]), str(pair[1])
 
 
 def data_dir(name: str) -> Path:
@@ -79,12 +85,13 @@ def scheme_labels() -> dict[str, list[tuple[str, str]]]:
     concept IRI. The parser matches a page's wording against these."""
     graph = vocabularies()
     schemes: dict[str, list[tuple[str, str]]] = {}
-    for concept, scheme in sorted(graph.subject_objects(SKOS.inScheme)):
+    for concept, scheme in sorted(graph.subject_objects(SKOS.inScheme), key=_pair):
         scheme_name = str(scheme).removeprefix(VOCAB)
         concept_slug = str(concept).removeprefix(f"{VOCAB}{scheme_name}/")
         labels = schemes.setdefault(scheme_name, [])
         for predicate in (SKOS.prefLabel, SKOS.altLabel):
             labels += [
-                (str(label), concept_slug) for label in sorted(graph.objects(concept, predicate))
+                (str(label), concept_slug)
+                for label in sorted(graph.objects(concept, predicate), key=str)
             ]
     return schemes

@@ -8,6 +8,7 @@ entity names only.
 from __future__ import annotations
 
 import json
+import sys
 from functools import cache
 from pathlib import Path
 
@@ -15,18 +16,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import SEED, SHARED, TESTS
-from innograph.mapping.entities import (
-    Entity,
-    find_entities,
-    match_names,
-    names_match,
-    normalise_name,
-    sentences,
-)
+from conftest import ROOT, SEED, SHARED, TESTS
+from innograph.mapping.entities import Entity, find_entities, sentences
 from innograph.parsing import parse_bytes
 from innograph.pipeline import survey_options
 from innograph.records import Profile
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from name_matching import match_names, names_match, normalise_name
 
 GOLD_FILE = TESTS / "golden" / "entities-gold.json"
 FRAGMENTS = SHARED / "profiles" / "fragments"

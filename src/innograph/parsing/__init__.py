@@ -13,17 +13,21 @@ from dataclasses import replace
 
 from ..errors import ProfileError
 from ..records import (
+    Choice,
     DataAvailability,
     ParsedProfile,
     Partnerships,
+    Placement,
     PolicyFocus,
     Profile,
+    Roles,
     Sourced,
     Span,
+    Statement,
     SurveyOptions,
 )
 from . import frames
-from .flat import read_flat
+from .flat import read_flat, read_partnership_line
 from .headed import CUT_HEADINGS, HeadedReader, Section, heading_of, split_sections
 from .ledger import Ledger
 from .text import decode, split_lines
@@ -105,6 +109,7 @@ def _drop_cut_heading(ledger: Ledger, sections: list[Section], name: str | None)
 
 
 def _read_headed(ledger: Ledger, first: int, options: SurveyOptions, source: str) -> Profile:
+    """The headed rendering: split at the headings, then read each section by its key."""
     header_lines, sections = split_sections(ledger, first)
     name = _heading_name(sections)
     _drop_cut_heading(ledger, sections, name.value if name else None)
@@ -113,52 +118,17 @@ def _read_headed(ledger: Ledger, first: int, options: SurveyOptions, source: str
         by_key.setdefault(section.key, section)
     reader = HeadedReader(ledger, options)
     header = reader.header(header_lines, name)
-
-    def body_of(key: str) -> Section | None:
-        return by_key.get(key)
-
-    goals = reader.bullets(by_key["goals"], "goals", "goals") if "goals" in by_key else ()
-    factors = (
-        reader.bullets(by_key["success_factors"], "success-factors", "success_factors")
-        if "success_factors" in by_key
-        else ()
-    )
+    goals = _bullets(reader, by_key.get("goals"), "goals", "goals")
+    factors = _bullets(reader, by_key.get("success_factors"), "success-factors", "success_factors")
     spotlight = reader.spotlight(by_key["spotlight"]) if "spotlight" in by_key else ()
-    note = None
-    if "note" in by_key:
-        number = by_key["note"].heading_line
-        ledger.mapped(number, "survey.snapshot_note_year")
-        note = Sourced(frames.note_year(ledger.text(number)) or 0, Span.line(number))
-    strategy = approach = None
-    vision_notes: tuple[Sourced[str], ...] = ()
-    policy_extra: list[int] = []
-    if (vision := body_of("vision")) is not None:
-        policy_extra = [n for n in vision.body if frames.no_priority(ledger.text(n).strip())]
-        vision.body = [n for n in vision.body if n not in policy_extra]
-        strategy, approach, vision_notes = reader.vision(vision)
-    if (chart := body_of("policy_chart")) is not None:
-        policy_extra += chart.body
-    policy = reader.policy_focus(body_of("policy_focus"), policy_extra)
-    roles, paragraphs = reader.roles(by_key["roles"]) if "roles" in by_key else (None, [])
-    if (roles_chart := body_of("roles_chart")) is not None:
-        paragraphs += [
-            Sourced(ledger.text(n).strip(), Span.line(n)) for n in reader.nonblank(roles_chart.body)
-        ]
-    placement = reader.placement(paragraphs)
-    terms = (
-        reader.plain_list(reader.nonblank(by_key["terms"].body), "terms", "terms")
-        if "terms" in by_key
-        else ()
-    )
+    note = _snapshot_note(ledger, by_key.get("note"))
+    strategy, approach, vision_notes, policy = _vision_and_policy(reader, by_key)
+    roles, placement = _roles_and_placement(reader, by_key)
+    terms = _terms(reader, by_key.get("terms"))
     activities = reader.activities(by_key["activities"]) if "activities" in by_key else None
     funding = reader.funding(by_key)
-    partnerships = _measured(reader, body_of("measured"), options)
-    data = (
-        reader.data_availability(by_key["data_availability"])
-        if "data_availability" in by_key
-        else DataAvailability()
-    )
-    complete = _data_lists_complete(data)
+    partnerships = _measured(reader, by_key.get("measured"), options)
+    data = _data_availability(reader, by_key.get("data_availability"))
     # The note stands between the spotlight and the vision: only a page that shows both can
     # say by its absence that the city is a 2020 respondent.
     note_visible = "spotlight" in by_key and "vision" in by_key
@@ -167,7 +137,7 @@ def _read_headed(ledger: Ledger, first: int, options: SurveyOptions, source: str
         source=source,
         line_count=len(ledger.lines),
         rendering="headed",
-        truncated_at=None if complete else _last_line(ledger),
+        truncated_at=None if _data_lists_complete(data) else _last_line(ledger),
         header=header,
         goals=goals,
         success_factors=factors,
@@ -190,25 +160,71 @@ def _read_headed(ledger: Ledger, first: int, options: SurveyOptions, source: str
     return profile
 
 
+def _bullets(
+    reader: HeadedReader, section: Section | None, scheme: str, field_name: str
+) -> tuple[Choice, ...]:
+    return reader.bullets(section, scheme, field_name) if section is not None else ()
+
+
+def _snapshot_note(ledger: Ledger, section: Section | None) -> Sourced[int] | None:
+    """The snapshot note is a heading-like line of its own: its year, 0 if unreadable."""
+    if section is None:
+        return None
+    number = section.heading_line
+    ledger.mapped(number, "survey.snapshot_note_year")
+    return Sourced(frames.note_year(ledger.text(number)) or 0, Span.line(number))
+
+
+def _vision_and_policy(
+    reader: HeadedReader, by_key: dict[str, Section]
+) -> tuple[Statement | None, Statement | None, tuple[Sourced[str], ...], PolicyFocus]:
+    """Strategy, approach, vision notes and the policy focus. A "does not prioritise" line
+    printed under the vision, and the policy chart's residue, belong to the policy focus."""
+    strategy = approach = None
+    vision_notes: tuple[Sourced[str], ...] = ()
+    policy_extra: list[int] = []
+    if (vision := by_key.get("vision")) is not None:
+        policy_extra = [n for n in vision.body if frames.no_priority(reader.text(n))]
+        vision.body = [n for n in vision.body if n not in policy_extra]
+        strategy, approach, vision_notes = reader.vision(vision)
+    if (chart := by_key.get("policy_chart")) is not None:
+        policy_extra += chart.body
+    policy = reader.policy_focus(by_key.get("policy_focus"), policy_extra)
+    return strategy, approach, vision_notes, policy
+
+
+def _roles_and_placement(
+    reader: HeadedReader, by_key: dict[str, Section]
+) -> tuple[Roles | None, Placement | None]:
+    """The roles; the paragraphs after them (also those under the roles chart) tell the
+    placement."""
+    roles, paragraphs = reader.roles(by_key["roles"]) if "roles" in by_key else (None, [])
+    if (chart := by_key.get("roles_chart")) is not None:
+        paragraphs += [Sourced(reader.text(n), Span.line(n)) for n in reader.nonblank(chart.body)]
+    return roles, reader.placement(paragraphs)
+
+
+def _terms(reader: HeadedReader, section: Section | None) -> tuple[Choice, ...]:
+    if section is None:
+        return ()
+    return reader.plain_list(reader.nonblank(section.body), "terms", "terms")
+
+
+def _data_availability(reader: HeadedReader, section: Section | None) -> DataAvailability:
+    return reader.data_availability(section) if section is not None else DataAvailability()
+
+
 def _measured(
     reader: HeadedReader, section: Section | None, options: SurveyOptions
 ) -> Partnerships:
+    """The partnership sentences under "How is innovation measured?"."""
     result = Partnerships()
     if section is None:
         return result
     for number in reader.nonblank(section.body):
-        line, span = reader.text(number), Span.line(number)
-        if (items := frames.partnerships(line, span, options)) is not None:
-            reader.ledger.mapped(number, "partnerships.partner_types")
-            result = replace(result, sentence=Sourced(line, span), partner_types=items)
-        elif frames.internal_only(line):
-            reader.ledger.mapped(number, "partnerships.internal_only")
-            result = replace(
-                result, sentence=Sourced(line, span), internal_only=Sourced(True, span)
-            )
-        elif (items := frames.data_partnerships(line, span, options)) is not None:
-            reader.ledger.mapped(number, "partnerships.data_partner_types")
-            result = replace(result, data_sentence=Sourced(line, span), data_partner_types=items)
+        found = read_partnership_line(reader.ledger, number, options, result)
+        if found is not None:
+            result = found
     return result
 
 

@@ -6,7 +6,7 @@ whatever is not recognised is reported as unmapped.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..records import (
     Activities,
@@ -51,69 +51,142 @@ class FlatResult:
 
 
 def read_flat(ledger: Ledger, first: int, options: SurveyOptions) -> FlatResult:
-    result = FlatResult()
-    numbers = [n for n in range(first, len(ledger.lines) + 1) if ledger.text(n).strip()]
-    numbered_labels = _numbered_template_labels(options)
-    seen: set[tuple[str, str]] = set()
-    population_at: int | None = None
-    dedicated = None
-    invests: tuple[Choice, ...] = ()
-    placement_lines: list[Sourced[str]] = []
-    also: Sourced[str] | None = None
-    also_items: tuple[Choice, ...] = ()
-    partnership = Partnerships()
-    for number in numbers:
-        line, span = ledger.text(number).strip(), Span.line(number)
-        if (year := frames.note_year(line)) is not None:
-            ledger.mapped(number, "survey.snapshot_note_year")
-            result.note = Sourced(year, span)
-        elif (found := frames.strategy(line, span)) or frames.approach(line, span):
-            ledger.mapped(number, "vision.strategy_and_approach")
-            result.strategy = result.strategy or found
-            result.approach = result.approach or frames.approach(line, span)
-        elif (d := frames.dedicated_funding(line, span)) is not None:
-            ledger.mapped(number, "funding.dedicated")
-            dedicated = d
-        elif (items := frames.also_include(line, span, options)) is not None:
-            ledger.mapped(number, "activities.also_include")
-            also, also_items = Sourced(line, span), items
-        elif (items := frames.partnerships(line, span, options)) is not None:
-            ledger.mapped(number, "partnerships.partner_types")
-            partnership = _replace(partnership, sentence=Sourced(line, span), partner_types=items)
-        elif frames.internal_only(line):
-            ledger.mapped(number, "partnerships.internal_only")
-            partnership = _replace(
-                partnership, sentence=Sourced(line, span), internal_only=Sourced(True, span)
-            )
-        elif (items := frames.data_partnerships(line, span, options)) is not None:
-            ledger.mapped(number, "partnerships.data_partner_types")
-            partnership = _replace(
-                partnership, data_sentence=Sourced(line, span), data_partner_types=items
-            )
-        elif (items := frames.invests(line, span, options)) is not None:
-            ledger.mapped(number, "funding.invests_in")
-            invests = items
-        elif frames.population(line) and population_at is None:
-            population_at = number
-        elif normalise(line) in numbered_labels:
-            ledger.template(number, "activities.numbered_list")
-        elif frames.looks_like_sentence(line) and any(c in line.casefold() for c in PLACEMENT_CUES):
-            ledger.mapped(number, "placement")
-            placement_lines.append(Sourced(line, span))
-        else:
-            _choice(line, span, options, seen, result, ledger, number)
-    result.header = _header(ledger, population_at)
-    result.placement = frames.placement(placement_lines) if placement_lines else None
-    result.activities = Activities((), also, also_items)
-    result.funding = Funding(dedicated, invests)
-    result.partnerships = partnership
-    return result
+    """Read each non-blank line from ``first`` by its shape, then assemble what was found."""
+    reader = _FlatReader(ledger, options)
+    for number in [n for n in range(first, len(ledger.lines) + 1) if ledger.text(n).strip()]:
+        reader.read(number)
+    return reader.finish()
 
 
-def _replace(partnerships: Partnerships, **changes: object) -> Partnerships:
-    from dataclasses import replace
+def read_partnership_line(
+    ledger: Ledger, number: int, options: SurveyOptions, current: Partnerships
+) -> Partnerships | None:
+    """``current`` with the partnerships, internal-only or data-partnerships sentence on line
+    ``number`` added; None when the line is none of these (both renderings use this)."""
+    line, span = ledger.text(number).strip(), Span.line(number)
+    if (items := frames.partnerships(line, span, options)) is not None:
+        ledger.mapped(number, "partnerships.partner_types")
+        return replace(current, sentence=Sourced(line, span), partner_types=items)
+    if frames.internal_only(line):
+        ledger.mapped(number, "partnerships.internal_only")
+        return replace(current, sentence=Sourced(line, span), internal_only=Sourced(True, span))
+    if (items := frames.data_partnerships(line, span, options)) is not None:
+        ledger.mapped(number, "partnerships.data_partner_types")
+        return replace(current, data_sentence=Sourced(line, span), data_partner_types=items)
+    return None
 
-    return replace(partnerships, **changes)  # type: ignore[arg-type]
+
+class _FlatReader:
+    """The state of one flattened page while its lines are read. Each ``_read_*`` step claims
+    the lines of one shape; they are tried in a fixed order, as a line could fit several."""
+
+    def __init__(self, ledger: Ledger, options: SurveyOptions) -> None:
+        self.ledger = ledger
+        self.options = options
+        self.result = FlatResult()
+        self.numbered_labels = _numbered_template_labels(options)
+        self.seen: set[tuple[str, str]] = set()
+        self.population_at: int | None = None
+        self.dedicated: Statement | None = None
+        self.invests: tuple[Choice, ...] = ()
+        self.placement_lines: list[Sourced[str]] = []
+        self.also: Sourced[str] | None = None
+        self.also_items: tuple[Choice, ...] = ()
+        self.partnerships = Partnerships()
+
+    def read(self, number: int) -> None:
+        """Claim line ``number`` with the first step that knows its shape, else as a choice."""
+        line, span = self.ledger.text(number).strip(), Span.line(number)
+        steps = (
+            self._read_note,
+            self._read_vision,
+            self._read_dedicated_funding,
+            self._read_also_include,
+            self._read_partnerships,
+            self._read_invests,
+            self._read_population,
+            self._read_numbered_label,
+            self._read_placement,
+        )
+        if not any(step(number, line, span) for step in steps):
+            _choice(line, span, self.options, self.seen, self.result, self.ledger, number)
+
+    def finish(self) -> FlatResult:
+        """Assemble the result; the header comes last, from the lines around the population
+        that no other step claimed."""
+        result = self.result
+        result.header = _header(self.ledger, self.population_at)
+        result.placement = frames.placement(self.placement_lines) if self.placement_lines else None
+        result.activities = Activities((), self.also, self.also_items)
+        result.funding = Funding(self.dedicated, self.invests)
+        result.partnerships = self.partnerships
+        return result
+
+    def _read_note(self, number: int, line: str, span: Span) -> bool:
+        if (year := frames.note_year(line)) is None:
+            return False
+        self.ledger.mapped(number, "survey.snapshot_note_year")
+        self.result.note = Sourced(year, span)
+        return True
+
+    def _read_vision(self, number: int, line: str, span: Span) -> bool:
+        """The strategy-and-approach sentence; the first one found of each is kept."""
+        if not ((found := frames.strategy(line, span)) or frames.approach(line, span)):
+            return False
+        self.ledger.mapped(number, "vision.strategy_and_approach")
+        self.result.strategy = self.result.strategy or found
+        self.result.approach = self.result.approach or frames.approach(line, span)
+        return True
+
+    def _read_dedicated_funding(self, number: int, line: str, span: Span) -> bool:
+        if (dedicated := frames.dedicated_funding(line, span)) is None:
+            return False
+        self.ledger.mapped(number, "funding.dedicated")
+        self.dedicated = dedicated
+        return True
+
+    def _read_also_include(self, number: int, line: str, span: Span) -> bool:
+        if (items := frames.also_include(line, span, self.options)) is None:
+            return False
+        self.ledger.mapped(number, "activities.also_include")
+        self.also, self.also_items = Sourced(line, span), items
+        return True
+
+    def _read_partnerships(self, number: int, line: str, span: Span) -> bool:
+        found = read_partnership_line(self.ledger, number, self.options, self.partnerships)
+        if found is None:
+            return False
+        self.partnerships = found
+        return True
+
+    def _read_invests(self, number: int, line: str, span: Span) -> bool:
+        if (items := frames.invests(line, span, self.options)) is None:
+            return False
+        self.ledger.mapped(number, "funding.invests_in")
+        self.invests = items
+        return True
+
+    def _read_population(self, number: int, line: str, span: Span) -> bool:
+        """Only the first population line: the header is read around it at the end."""
+        if not frames.population(line) or self.population_at is not None:
+            return False
+        self.population_at = number
+        return True
+
+    def _read_numbered_label(self, number: int, line: str, span: Span) -> bool:
+        if normalise(line) not in self.numbered_labels:
+            return False
+        self.ledger.template(number, "activities.numbered_list")
+        return True
+
+    def _read_placement(self, number: int, line: str, span: Span) -> bool:
+        if not (
+            frames.looks_like_sentence(line) and any(c in line.casefold() for c in PLACEMENT_CUES)
+        ):
+            return False
+        self.ledger.mapped(number, "placement")
+        self.placement_lines.append(Sourced(line, span))
+        return True
 
 
 def _numbered_template_labels(options: SurveyOptions) -> set[str]:

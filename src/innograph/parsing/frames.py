@@ -217,16 +217,16 @@ def placement(paragraphs: list[Sourced[str]]) -> Placement:
                 units.append(Sourced(unit, paragraph.span))
     accountable = None
     for paragraph in paragraphs:
-        match = _ACCOUNTABLE.search(straight(paragraph.value))
-        if match:
-            who = paragraph.value[match.start("who") : match.end("who")].strip()
+        to_whom = _ACCOUNTABLE.search(straight(paragraph.value))
+        if to_whom:
+            who = paragraph.value[to_whom.start("who") : to_whom.end("who")].strip()
             accountable = Sourced(who, paragraph.span)
             break
     team_size = None
     for paragraph in paragraphs:
-        match = _TEAM_SIZE.search(paragraph.value)
-        if match:
-            team_size = Sourced(int(match.group("n")), paragraph.span)
+        size = _TEAM_SIZE.search(paragraph.value)
+        if size:
+            team_size = Sourced(int(size.group("n")), paragraph.span)
             break
     dedicated = None
     if kind == "no-dedicated-team":

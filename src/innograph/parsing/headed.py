@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from ..records import (
     Activities,
+    BlockKind,
     Choice,
     DataAvailability,
     Funding,
@@ -219,19 +220,15 @@ class HeadedReader:
         for number in self.nonblank(section.body):
             raw = self.ledger.text(number)
             bullet, numbered = BULLET.match(raw), NUMBERED_ITEM.match(raw)
-            kind, text = (
-                ("bullets", bullet.group("text"))
-                if bullet
-                else ("numbered", numbered.group("text"))
-                if numbered
-                else ("paragraph", raw.strip())
-            )
+            kind: BlockKind = "bullets" if bullet else "numbered" if numbered else "paragraph"
+            listed = bullet or numbered
+            text = listed.group("text") if listed else raw.strip()
             self.ledger.mapped(number, f"spotlight.{kind}")
             item = Sourced(text.strip(), Span.line(number))
             if kind != "paragraph" and blocks and blocks[-1].kind == kind:
                 blocks[-1] = NarrativeBlock(kind, (*blocks[-1].items, item))
             else:
-                blocks.append(NarrativeBlock(kind, (item,)))  # type: ignore[arg-type]
+                blocks.append(NarrativeBlock(kind, (item,)))
         return tuple(blocks)
 
     def vision(
@@ -397,7 +394,7 @@ class HeadedReader:
         return tuple(funded), tuple(residue)
 
     def data_availability(self, section: Section) -> DataAvailability:
-        counts: list[Sourced[str | int]] = []
+        counts: list[Sourced[int]] = []
         lists: dict[str, list[int]] = {"sufficient": [], "insufficient": []}
         current: str | None = None
         for number in self.nonblank(section.body):
@@ -411,7 +408,7 @@ class HeadedReader:
             elif current is not None:
                 lists[current].append(number)
         return DataAvailability(
-            tuple(counts),  # type: ignore[arg-type]
+            tuple(counts),
             self.plain_list(lists["sufficient"], "policy-areas", "data_availability.sufficient"),
             self.plain_list(
                 lists["insufficient"], "policy-areas", "data_availability.insufficient"

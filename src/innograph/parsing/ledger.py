@@ -27,9 +27,8 @@ class Ledger:
     def classes(self) -> tuple[LineClass, ...]:
         result = []
         for number, text in enumerate(self.lines, start=1):
-            if not text.strip():
-                kind, field = "blank", ""
-            else:
-                kind, field = self._claims.get(number, ("unmapped", ""))
-            result.append(LineClass(number, kind, field, text))  # type: ignore[arg-type]
+            claim: tuple[LineKind, str] = ("blank", "")
+            if text.strip():
+                claim = self._claims.get(number, ("unmapped", ""))
+            result.append(LineClass(number, *claim, text))
         return tuple(result)

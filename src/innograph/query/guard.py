@@ -37,7 +37,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 from urllib.parse import urljoin
 
 from ..errors import UsageError
@@ -190,6 +190,7 @@ def _tokenize(text: str) -> list[Token]:
     append = tokens.append
     for found in _TOKEN.finditer(text):
         kind = found.lastgroup
+        assert kind is not None, "every alternative of _TOKEN is a named group"
         start = found.start(kind)
         if kind == "end":
             break
@@ -200,7 +201,7 @@ def _tokenize(text: str) -> list[Token]:
             kind = "punct"
         elif kind == "punct" and word[0] == "<" and _IRI_TAIL.match(text, start):
             raise _syntax(text, "unterminated IRI", start)
-        append((kind, word, start))  # type: ignore[arg-type]
+        append((kind, word, start))
     return tokens
 
 
@@ -426,7 +427,9 @@ class _Reader:
 
 
 def _form(word: str) -> Form:
-    return word.upper()  # type: ignore[return-value]
+    form = word.upper()
+    assert form in _FORMS, form
+    return cast(Form, form)  # one of the four, as checked: Form is their Literal type
 
 
 def _uchar(found: re.Match[str]) -> str:

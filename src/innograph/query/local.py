@@ -3,9 +3,12 @@ table, CSV or JSON."""
 
 from __future__ import annotations
 
+import sys
+
 import pyoxigraph as ox
 
 from ..errors import UsageError
+from .writers import write_solutions, written
 
 FORMATS = ("table", "csv", "json")
 Answer = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
@@ -19,15 +22,21 @@ def run_query(store: ox.Store, text: str) -> Answer:
 
 
 def render(answer: Answer, fmt: str) -> str:
+    """The answer for a terminal: a table, or CSV / JSON written as the endpoint writes them
+    (no row or size cap here); graphs as Turtle."""
     if isinstance(answer, ox.QueryTriples):
-        return answer.serialize(format=ox.RdfFormat.TURTLE).decode("utf-8")
-    if fmt == "csv":
-        return answer.serialize(format=ox.QueryResultsFormat.CSV).decode("utf-8")
-    if fmt == "json":
-        return answer.serialize(format=ox.QueryResultsFormat.JSON).decode("utf-8")
+        return written(answer.serialize(format=ox.RdfFormat.TURTLE)).decode("utf-8")
     if isinstance(answer, ox.QueryBoolean):
-        return "true" if bool(answer) else "false"
-    return table(answer)
+        if fmt == "table":
+            return "true" if bool(answer) else "false"
+        formats = {"csv": ox.QueryResultsFormat.CSV, "json": ox.QueryResultsFormat.JSON}
+        return written(answer.serialize(format=formats[fmt])).decode("utf-8")
+    if fmt == "table":
+        return table(answer)
+    names = [v.value for v in answer.variables]
+    rows = (tuple(solution[name] for name in names) for solution in answer)
+    body, _, _ = write_solutions(names, rows, fmt, limit=sys.maxsize)
+    return body.decode("utf-8")
 
 
 def term_text(term: object) -> str:

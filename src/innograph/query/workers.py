@@ -18,10 +18,10 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ..errors import InnographError, UsageError
-from .writers import GRAPH_FORMATS, gzipped, write_boolean, write_graph, write_solutions
+from .writers import gzipped, write_boolean, write_graph, write_solutions
 
 log = logging.getLogger(__name__)
 SLEEP_FUNCTION = "urn:innograph:test:sleep"
@@ -204,7 +204,7 @@ class QueryWorkers:
             raise QueryFailed(payload)
         if status == "error":
             raise InnographError("the query failed inside the engine")
-        return payload  # type: ignore[no-any-return]
+        return cast(Answer, payload)  # the worker sends an Answer with "ok"
 
     def close(self) -> None:
         while True:
@@ -241,6 +241,3 @@ class AnswerCache:
             while self._size > self._capacity:
                 _, old = self._answers.popitem(last=False)
                 self._size -= len(old.body)
-
-
-FORMATS = ("json", "xml", "csv", "tsv", *GRAPH_FORMATS)

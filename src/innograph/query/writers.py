@@ -52,6 +52,7 @@ from typing import Final
 import pyoxigraph as ox
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
+Row = Sequence[Term | None]  # one solution: a term (or nothing) per variable
 
 SOLUTION_FORMATS: Final[dict[str, str]] = {
     "json": "application/sparql-results+json",
@@ -64,6 +65,12 @@ BOOLEAN_FORMATS: Final[dict[str, str]] = {
     "xml": SOLUTION_FORMATS["xml"],
 }
 GZIP_MIN_BYTES: Final = 860  # below this, gzip's header and CPU rarely pay (Akamai's figure)
+
+
+def written(body: bytes | None) -> bytes:
+    """What a pyoxigraph serialiser returns when it is given no output file: the bytes."""
+    assert body is not None, "serialised to memory, not to a file"
+    return body
 
 
 def gzipped(body: bytes) -> bytes | None:
@@ -263,8 +270,12 @@ def _serialize(
     batch: list[ox.Triple], fmt: str, rdf_format: ox.RdfFormat, prefixes: dict[str, str] | None
 ) -> bytes:
     try:
-        body = ox.serialize(
-            _for_rdfxml(batch) if fmt == "rdfxml" else batch, format=rdf_format, prefixes=prefixes
+        body = written(
+            ox.serialize(
+                _for_rdfxml(batch) if fmt == "rdfxml" else batch,
+                format=rdf_format,
+                prefixes=prefixes,
+            )
         )
     except OSError as error:  # pyoxigraph reports what a format cannot express as OSError
         raise ValueError(f"cannot write this graph as {fmt}: {error}") from None
@@ -325,8 +336,8 @@ def _json_term(term: Term) -> dict[str, object]:
     }
 
 
-def _json_writer(names: list[str]) -> tuple[str, Callable[[tuple], str], str, str]:
-    def encode(values: tuple) -> str:
+def _json_writer(names: list[str]) -> tuple[str, Callable[[Row], str], str, str]:
+    def encode(values: Row) -> str:
         binding = {n: _json_term(v) for n, v in zip(names, values, strict=True) if v is not None}
         return json.dumps(binding, ensure_ascii=False, separators=(",", ":"))
 
@@ -366,8 +377,8 @@ def _xml_term(term: Term) -> str:
     )
 
 
-def _xml_writer(names: list[str]) -> tuple[str, Callable[[tuple], str], str, str]:
-    def encode(values: tuple) -> str:
+def _xml_writer(names: list[str]) -> tuple[str, Callable[[Row], str], str, str]:
+    def encode(values: Row) -> str:
         bindings = "".join(
             f'<binding name="{n}">{_xml_term(v)}</binding>'
             for n, v in zip(names, values, strict=True)
@@ -404,8 +415,8 @@ def _csv_field(term: Term | None) -> str:
     return _csv_quoted(text) if _CSV_NEEDS_QUOTES.search(text) else text
 
 
-def _csv_writer(names: list[str]) -> tuple[str, Callable[[tuple], str], str, str]:
-    def encode(values: tuple) -> str:
+def _csv_writer(names: list[str]) -> tuple[str, Callable[[Row], str], str, str]:
+    def encode(values: Row) -> str:
         return ",".join(_csv_field(v) for v in values) + "\r\n"
 
     return ",".join(names) + "\r\n", encode, "", ""
@@ -435,8 +446,8 @@ def _tsv_term(term: Term) -> str:
     return "<<( {} {} {} )>>".format(*parts)
 
 
-def _tsv_writer(names: list[str]) -> tuple[str, Callable[[tuple], str], str, str]:
-    def encode(values: tuple) -> str:
+def _tsv_writer(names: list[str]) -> tuple[str, Callable[[Row], str], str, str]:
+    def encode(values: Row) -> str:
         return "\t".join("" if v is None else _tsv_term(v) for v in values) + "\n"
 
     return "\t".join(f"?{n}" for n in names) + "\n", encode, "", ""
@@ -476,6 +487,8 @@ def _for_rdfxml(triples: list[ox.Triple]) -> list[ox.Triple]:
                 f"cannot write this graph as rdfxml: predicate <{t.predicate.value}> "
                 "does not end in an XML name"
             )
-        return ox.Triple(term(t.subject), t.predicate, term(t.object))
+        subject = term(t.subject)
+        assert not isinstance(subject, ox.Literal), "a literal is never a subject"
+        return ox.Triple(subject, t.predicate, term(t.object))
 
     return [triple(t) for t in triples]

@@ -49,8 +49,14 @@ class NamedGraph:
         return self.path.read_bytes()
 
 
+def iri(value: URIRef | Literal) -> ox.NamedNode:
+    """A subject or predicate of the mapping: always an IRI (it has no blank nodes)."""
+    assert isinstance(value, URIRef), value
+    return ox.NamedNode(str(value))
+
+
 def term(value: URIRef | Literal) -> ox.NamedNode | ox.Literal:
-    """An rdflib term as a pyoxigraph one (the mapping has no blank nodes)."""
+    """An rdflib term as a pyoxigraph one."""
     if isinstance(value, Literal):
         if value.language:
             return ox.Literal(str(value), language=value.language)
@@ -60,11 +66,16 @@ def term(value: URIRef | Literal) -> ox.NamedNode | ox.Literal:
     return ox.NamedNode(str(value))
 
 
+def _written(data: bytes | None) -> bytes:
+    """What a pyoxigraph serialiser returns when it is given no output file: the bytes."""
+    assert data is not None, "serialised to memory, not to a file"
+    return data
+
+
 def ntriples(triples: Iterable[tuple[URIRef, URIRef, URIRef | Literal]]) -> bytes:
     """rdflib triples as N-Triples, in the order given."""
-    return ox.serialize(
-        (ox.Triple(term(s), term(p), term(o)) for s, p, o in triples),  # type: ignore[arg-type]
-        format=NTRIPLES,
+    return _written(
+        ox.serialize((ox.Triple(iri(s), iri(p), term(o)) for s, p, o in triples), format=NTRIPLES)
     )
 
 
@@ -81,7 +92,8 @@ def vocabulary_graphs(base: str) -> list[NamedGraph]:
 
 
 def _turtle_as_ntriples(path: Path) -> bytes:
-    return ox.serialize(ox.parse(path=str(path), format=ox.RdfFormat.TURTLE), format=NTRIPLES)
+    triples = ox.parse(path=str(path), format=ox.RdfFormat.TURTLE)
+    return _written(ox.serialize(triples, format=NTRIPLES))
 
 
 def _load(target: ox.Store, graph: NamedGraph, bulk: bool) -> None:
@@ -102,11 +114,11 @@ def fill(target: ox.Store, graphs: Iterable[NamedGraph]) -> None:
 def replace_graphs(target: ox.Store, changed: list[NamedGraph], gone: list[str]) -> None:
     """Swap changed profile graphs in and drop gone ones; a triple leaves the default graph only
     when no other graph still states it."""
-    for graph in gone + [g.iri for g in changed]:
+    for iri in gone + [g.iri for g in changed]:
         target.update(
-            f"DELETE {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }}"
-            f" FILTER NOT EXISTS {{ GRAPH ?other {{ ?s ?p ?o }} FILTER (?other != <{graph}>) }} }};"
-            f" DROP SILENT GRAPH <{graph}>"
+            f"DELETE {{ ?s ?p ?o }} WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }}"
+            f" FILTER NOT EXISTS {{ GRAPH ?other {{ ?s ?p ?o }} FILTER (?other != <{iri}>) }} }};"
+            f" DROP SILENT GRAPH <{iri}>"
         )
     for graph in changed:
         _load(target, graph, bulk=False)
@@ -129,7 +141,7 @@ def count_profile_graphs(source: ox.Store) -> int:
     query = f"SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE {{ GRAPH ?g {{ ?g a <{PROFILE_GRAPH}> }} }}"
     solutions = source.query(query)
     assert isinstance(solutions, ox.QuerySolutions)
-    return int(next(iter(solutions))["n"].value)  # type: ignore[union-attr]
+    return int(next(iter(solutions))["n"].value)
 
 
 def locate(source: ox.Store, focus: str) -> str:
@@ -154,9 +166,9 @@ def nquads(source: ox.Store) -> bytes:
     """The named graphs as N-Quads, lines sorted within each graph, graphs in IRI order:
     byte-identical for the same content however it was built."""
     parts = []
-    for graph in sorted(g.value for g in source.named_graphs()):  # type: ignore[union-attr]
+    for graph in sorted(g.value for g in source.named_graphs()):
         quads = source.quads_for_pattern(None, None, None, ox.NamedNode(graph))
-        lines = ox.serialize(quads, format=NQUADS).splitlines(keepends=True)
+        lines = _written(ox.serialize(quads, format=NQUADS)).splitlines(keepends=True)
         parts.append(b"".join(sorted(lines)))
     return b"".join(parts)
 
@@ -164,4 +176,4 @@ def nquads(source: ox.Store) -> bytes:
 def trig(canonical_nquads: bytes) -> bytes:
     """TriG of canonical N-Quads, in the same order, with the usual prefixes."""
     quads = ox.parse(canonical_nquads, format=NQUADS)
-    return ox.serialize(quads, format=ox.RdfFormat.TRIG, prefixes=PREFIXES)
+    return _written(ox.serialize(quads, format=ox.RdfFormat.TRIG, prefixes=PREFIXES))

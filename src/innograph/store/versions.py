@@ -41,7 +41,8 @@ class Version:
         return self.path / "oxigraph"
 
     def manifest(self) -> dict[str, Any]:
-        return json.loads((self.path / MANIFEST).read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+        manifest: dict[str, Any] = json.loads((self.path / MANIFEST).read_text(encoding="utf-8"))
+        return manifest
 
 
 def version_at(root: Path, version_id: str) -> Version:

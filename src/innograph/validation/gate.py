@@ -50,7 +50,7 @@ IGNORED = {
     SH.targetSubjectsOf,
 }
 # Lexical forms that rdflib and pySHACL accept for the datatypes the shapes use.
-LEXICAL = {
+LEXICAL: dict[Node, str] = {
     XSD.integer: r"^[+-]?[0-9]+$",
     XSD.decimal: r"^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)$",
     XSD.boolean: r"^(true|false|1|0)$",
@@ -77,6 +77,11 @@ class Finding:
     message: str
 
 
+def _pair(pair: tuple[Node, Node]) -> tuple[str, str]:
+    """A sort key for two rdflib terms (rdflib types its terms as not comparable)."""
+    return str(pair[0]), str(pair[1])
+
+
 def _n3(term: Node) -> str:
     if isinstance(term, URIRef):
         return f"<{term}>"
@@ -96,19 +101,29 @@ def _path(shapes: Graph, path: Node) -> str:
     raise ShapesError(f"the gate cannot compile the path {path}")
 
 
+def _required(shapes: Graph, node: Node, predicate: URIRef) -> Node:
+    value = shapes.value(node, predicate)
+    if value is None:
+        raise ShapesError(f"{node}: expected a value for {predicate}")
+    return value
+
+
 def _targets(shapes: Graph, shape: Node) -> str:
-    patterns = [f"{{ ?this a <{c}> }}" for c in sorted(shapes.objects(shape, SH.targetClass))]
+    patterns = [
+        f"{{ ?this a <{c}> }}" for c in sorted(shapes.objects(shape, SH.targetClass), key=str)
+    ]
     patterns += [
-        f"{{ ?this <{p}> ?_t }}" for p in sorted(shapes.objects(shape, SH.targetSubjectsOf))
+        f"{{ ?this <{p}> ?_t }}"
+        for p in sorted(shapes.objects(shape, SH.targetSubjectsOf), key=str)
     ]
     return " UNION ".join(patterns)
 
 
 def _severity(shapes: Graph, shape: Node) -> str:
-    return SEVERITIES.get(shapes.value(shape, SH.severity), "Violation")  # type: ignore[arg-type]
+    return SEVERITIES.get(shapes.value(shape, SH.severity), "Violation")
 
 
-def _value_violation(shapes: Graph, constraint: URIRef, value: Node, var: str = "?value") -> str:
+def _value_violation(shapes: Graph, constraint: Node, value: Node, var: str = "?value") -> str:
     """A FILTER expression true when the value node breaks the constraint."""
     v = var
     if constraint == SH.datatype:
@@ -116,30 +131,34 @@ def _value_violation(shapes: Graph, constraint: URIRef, value: Node, var: str = 
             return f"!(isLiteral({v}) && LANG({v}) != '')"
         check = f"!(isLiteral({v}) && DATATYPE({v}) = <{value}>)"
         if value in LEXICAL:
-            check += f' || !REGEX(STR({v}), "{LEXICAL[value]}")'  # type: ignore[index]
+            check += f' || !REGEX(STR({v}), "{LEXICAL[value]}")'
         return check
     if constraint == SH.nodeKind:
-        return {
+        kinds: dict[Node, str] = {
             SH.IRI: f"!isIRI({v})",
             SH.Literal: f"!isLiteral({v})",
             SH.BlankNode: f"!isBlank({v})",
-        }[
-            value  # type: ignore[index]
-        ]
+        }
+        return kinds[value]
     if constraint == SH["class"]:
         return f"NOT EXISTS {{ {v} a <{value}> }}"
     if constraint == SH["in"]:
-        members = " ".join(_n3(m) for m in Collection(shapes, value))  # type: ignore[arg-type]
+        members = " ".join(_n3(m) for m in Collection(shapes, value))
         return f"NOT EXISTS {{ VALUES ?_in {{ {members} }} FILTER (sameTerm({v}, ?_in)) }}"
     if constraint == SH.pattern:
         return f"isBlank({v}) || !REGEX(STR({v}), {Literal(str(value)).n3()})"
     if constraint in (SH.minInclusive, SH.maxInclusive, SH.minExclusive):
-        operator = {SH.minInclusive: ">=", SH.maxInclusive: "<=", SH.minExclusive: ">"}[constraint]
+        operators: dict[Node, str] = {
+            SH.minInclusive: ">=",
+            SH.maxInclusive: "<=",
+            SH.minExclusive: ">",
+        }
+        operator = operators[constraint]
         return f"!COALESCE({v} {operator} {_n3(value)}, false)"
     if constraint == SH.minLength:
-        return f"isBlank({v}) || STRLEN(STR({v})) < {int(value)}"  # type: ignore[call-overload]
+        return f"isBlank({v}) || STRLEN(STR({v})) < {int(str(value))}"
     if constraint == SH.languageIn:
-        tags = [str(t) for t in Collection(shapes, value)]  # type: ignore[arg-type]
+        tags = [str(t) for t in Collection(shapes, value)]
         matches = " || ".join(f'LANGMATCHES(LANG({v}), "{t}")' for t in tags)
         return f"!isLiteral({v}) || !({matches})"
     if constraint == SH.node:
@@ -151,7 +170,7 @@ def _node_violation(shapes: Graph, node_shape: Node, v: str) -> str:
     """The value does not conform to a node shape made of hasValue property shapes."""
     conditions = []
     for prop in shapes.objects(node_shape, SH.property):
-        path = _path(shapes, shapes.value(prop, SH.path))  # type: ignore[arg-type]
+        path = _path(shapes, _required(shapes, prop, SH.path))
         for constraint, value in shapes.predicate_objects(prop):
             if constraint == SH.hasValue:
                 conditions.append(f"NOT EXISTS {{ {v} {path} {_n3(value)} }}")
@@ -169,11 +188,11 @@ def _message(shapes: Graph, *shapes_in_order: Node) -> str:
 
 
 def _property_checks(shapes: Graph, node_shape: Node, prop: Node, target: str) -> Iterator[Check]:
-    path = _path(shapes, shapes.value(prop, SH.path))  # type: ignore[arg-type]
+    path = _path(shapes, _required(shapes, prop, SH.path))
     severity = _severity(shapes, prop)
     message = _message(shapes, prop, node_shape)
     head = f"SELECT DISTINCT ?this ?value WHERE {{ {target}"
-    for constraint, value in sorted(shapes.predicate_objects(prop)):
+    for constraint, value in sorted(shapes.predicate_objects(prop), key=_pair):
         if constraint in IGNORED:
             continue
         if constraint not in SUPPORTED:
@@ -193,7 +212,7 @@ def _property_checks(shapes: Graph, node_shape: Node, prop: Node, target: str) -
             missing = f"FILTER NOT EXISTS {{ ?this {path} {_n3(value)} }}"
             query = f"SELECT DISTINCT ?this WHERE {{ {target} {missing} }}"
         else:
-            condition = _value_violation(shapes, constraint, value)  # type: ignore[arg-type]
+            condition = _value_violation(shapes, constraint, value)
             query = f"{head} ?this {path} ?value . FILTER ({condition}) }}"
         yield Check(str(prop), severity, message, query)
 
@@ -228,14 +247,14 @@ def _sparql_check(shapes: Graph, node_shape: Node, constraint: Node, target: str
 def compile_shapes(shapes: Graph) -> list[Check]:
     """Every constraint of every targeted node shape, as SPARQL; refuses what it cannot compile."""
     checks: list[Check] = []
-    for node_shape in sorted(set(shapes.subjects(RDF.type, SH.NodeShape))):
+    for node_shape in sorted(set(shapes.subjects(RDF.type, SH.NodeShape)), key=str):
         target = _targets(shapes, node_shape)
         if not target:
             continue  # reached only through sh:node; compiled where it is used
         target = f"{{ SELECT DISTINCT ?this WHERE {{ {target} }} }}"
-        for constraint, value in sorted(shapes.predicate_objects(node_shape)):
+        for constraint, value in sorted(shapes.predicate_objects(node_shape), key=_pair):
             if constraint in (SH.nodeKind, SH.pattern):
-                condition = _value_violation(shapes, constraint, value, "?this")  # type: ignore[arg-type]
+                condition = _value_violation(shapes, constraint, value, "?this")
                 query = (
                     f"SELECT DISTINCT ?this (?this AS ?value)"
                     f" WHERE {{ {target} FILTER ({condition}) }}"
@@ -252,7 +271,7 @@ def compile_shapes(shapes: Graph) -> list[Check]:
                 checks.append(_sparql_check(shapes, node_shape, value, target))
             elif constraint not in IGNORED:
                 raise ShapesError(f"the gate cannot compile {constraint} on {node_shape}")
-        for prop in sorted(shapes.objects(node_shape, SH.property)):
+        for prop in sorted(shapes.objects(node_shape, SH.property), key=str):
             if isinstance(prop, BNode):
                 raise ShapesError(
                     f"{node_shape}: give property shapes IRIs so results can be compared"
@@ -276,12 +295,13 @@ def run_checks(store: ox.Store, checks: Iterable[Check]) -> list[Finding]:
     findings: list[Finding] = []
     for check in checks:
         solutions = store.query(check.query)
-        names = [v.value for v in solutions.variables]  # type: ignore[union-attr]
-        for solution in solutions:  # type: ignore[union-attr]
+        assert isinstance(solutions, ox.QuerySolutions), "every check is a SELECT"
+        names = [v.value for v in solutions.variables]
+        for solution in solutions:
             value = solution["value"] if "value" in names else None
             findings.append(
                 Finding(
-                    focus=solution["this"].value,  # type: ignore[union-attr]
+                    focus=solution["this"].value,
                     shape=check.shape,
                     severity=check.severity,
                     value=None if value is None else value.value,

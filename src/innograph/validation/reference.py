@@ -122,7 +122,7 @@ def _results(
                 component=str(report.value(node, SH.sourceConstraintComponent)).removeprefix(
                     str(SH)
                 ),
-                severity=SEVERITIES.get(report.value(node, SH.resultSeverity), "Violation"),  # type: ignore[arg-type]
+                severity=SEVERITIES.get(report.value(node, SH.resultSeverity), "Violation"),
                 message=(specific or [""])[0],
                 sources=_where(report.value(node, SH.value), focus, sources),
             )

@@ -18,7 +18,11 @@ from ..vocab import data_dir
 
 PER_GRAPH_SHAPES = ("profile.ttl", "profile-sparql.ttl", "recommended.ttl")
 DATASET_SHAPES = ("dataset.ttl",)
-SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
+SEVERITIES: dict[Node | None, str] = {
+    SH.Violation: "Violation",
+    SH.Warning: "Warning",
+    SH.Info: "Info",
+}
 
 
 class ShapesError(UsageError):
@@ -65,7 +69,7 @@ def load_shapes(folder: Path | None = None) -> Shapes:
                 f"<{SH}>? A file without shapes would make every graph conform."
             )
         catalogue += [
-            Shape(str(s), str(graph.value(s, SH.name) or s), name) for s in sorted(shapes)
+            Shape(str(s), str(graph.value(s, SH.name) or s), name) for s in sorted(shapes, key=str)
         ]
         graphs[name] = graph
     per_graph = Graph()

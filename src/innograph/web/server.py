@@ -13,13 +13,13 @@ from ..settings import Settings
 from . import TOO_LONG_LINE
 
 # what gunicorn refuses before the app sees the request: status, reason, message
-_REFUSED: dict[type[Exception], tuple[int, str, str]] = {
+_REFUSED: dict[type[BaseException], tuple[int, str, str]] = {
     LimitRequestLine: (414, "URI Too Long", TOO_LONG_LINE),
     LimitRequestHeaders: (431, "Request Header Fields Too Large", "the headers are too large"),
 }
 
 
-class Server(BaseApplication):  # type: ignore[misc]
+class Server(BaseApplication):
     """gunicorn with threaded workers; each worker builds the app (and its query workers)."""
 
     def __init__(self, settings: Settings, options: dict[str, Any]) -> None:
@@ -37,12 +37,12 @@ class Server(BaseApplication):  # type: ignore[misc]
         return create_app(self.settings)
 
 
-class Worker(ThreadWorker):  # type: ignore[misc]
+class Worker(ThreadWorker):
     """gunicorn's threaded worker, except that a request line or headers too large to read get
     the app's JSON error with CORS (a long GET query from a browser or SPARQLWrapper must learn
     to POST) instead of gunicorn's HTML page."""
 
-    def handle_error(self, req: Any, client: Any, addr: Any, exc: Exception) -> None:
+    def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
         refused = _REFUSED.get(type(exc))
         if refused is None:
             super().handle_error(req, client, addr, exc)

@@ -8,6 +8,7 @@ from functools import cache
 import pyoxigraph as ox
 
 from ..errors import UsageError
+from ..query.writers import written
 from ..vocab import data_dir
 from .negotiation import NotAcceptable
 from .runtime import Runtime
@@ -57,6 +58,10 @@ def megabytes(size: int) -> str:
     return f"{value:,.6f}".rstrip("0").rstrip(".")
 
 
+def sd(name: str) -> ox.NamedNode:
+    return ox.NamedNode(SD + name)
+
+
 def describe(
     endpoint: str, runtime: Runtime, best: str | None, fmt: str | None
 ) -> tuple[bytes, str]:
@@ -79,7 +84,6 @@ def describe(
         ox.BlankNode("dataset"),
         ox.BlankNode("default"),
     )
-    sd = lambda name: ox.NamedNode(SD + name)  # noqa: E731
     a = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
     triples = [
         ox.Triple(service, a, sd("Service")),
@@ -122,7 +126,7 @@ def describe(
         "dct": "http://purl.org/dc/terms/",
         "formats": "http://www.w3.org/ns/formats/",
     }
-    return ox.serialize(triples, format=SD_TYPES[media], prefixes=prefixes), media
+    return written(ox.serialize(triples, format=SD_TYPES[media], prefixes=prefixes)), media
 
 
 @cache

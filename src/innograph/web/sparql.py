@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import urllib.parse
 from dataclasses import replace
+from typing import cast
 
 from flask import Blueprint, Response, current_app, render_template, request
 
@@ -25,7 +26,7 @@ SPARQL_UPDATE = "application/sparql-update"
 
 
 def runtime() -> Runtime:
-    return current_app.extensions["innograph"]  # type: ignore[no-any-return]
+    return cast(Runtime, current_app.extensions["innograph"])  # create_app put it there
 
 
 def _one(name: str, sources: list[list[str]]) -> str | None:
@@ -190,6 +191,6 @@ def _without_query() -> Response:
     if fmt is None and _prefers_html():
         return _page()
     accept = request.accept_mimetypes
-    best_rdf = accept.best_match(list(service.SD_TYPES), default=None) if accept else "text/turtle"
+    best_rdf = accept.best_match(list(service.SD_TYPES)) if accept else "text/turtle"
     body, media = service.describe(request.base_url, runtime(), best_rdf, fmt)
     return Response(body, content_type=f"{media}; charset=utf-8")

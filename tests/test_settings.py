@@ -1,0 +1,57 @@
+"""Every named setting is documented in the README's settings table, with its variable and its
+default, and the table names nothing that is not a setting (Datasette's habit: a setting added
+without docs fails here)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from conftest import ROOT
+from innograph.settings import Settings
+
+TABLE_ROW = re.compile(r"^\| `(?P<env>INNOGRAPH_\w+)` \| (?P<default>[^|]*) \| (?P<help>[^|]+) \|$")
+
+
+def documented() -> dict[str, tuple[str, str]]:
+    """The README's settings table: variable -> (default as written, what it is for)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Settings", 1)[1].split("\n#", 1)[0]
+    rows = {}
+    for line in section.splitlines():
+        if match := TABLE_ROW.match(line):
+            rows[match["env"]] = (match["default"].strip(), match["help"].strip())
+    return rows
+
+
+def shown(default: object) -> str:
+    return f"`{default}`" if str(default) else "(empty)"
+
+
+def test_every_setting_is_in_the_readme_with_its_default() -> None:
+    table = documented()
+    for name, env, default, _ in Settings.documented():
+        assert env in table, f"{name}: add `{env}` to the README's settings table"
+        assert table[env][0] == shown(default), f"{env}: the README says {table[env][0]}"
+
+
+def test_the_readme_documents_no_setting_that_does_not_exist() -> None:
+    assert set(documented()) == {env for _, env, _, _ in Settings.documented()}
+
+
+@pytest.mark.parametrize(("name", "env", "default", "text"), Settings.documented())
+def test_each_setting_has_help_and_reads_its_variable(
+    name: str, env: str, default: object, text: str
+) -> None:
+    assert len(text) > 20, name
+    assert env == f"INNOGRAPH_{name.upper()}"
+    if isinstance(default, bool):
+        value: object = not default
+    elif isinstance(default, int | float):
+        value = type(default)(default * 2 or 1)
+    elif name == "base_iri":
+        value = "http://example.org/"
+    else:
+        value = type(default)("elsewhere")
+    assert getattr(Settings.from_env({env: str(value).lower()}), name) == value
