@@ -5,14 +5,17 @@ own virtual environment) over the same inputs, then compare the folders::
 
     python benchmarks/same_output.py --innograph OLD/.venv/bin/innograph --inputs IN --out OLD.out
     python benchmarks/same_output.py --innograph NEW/.venv/bin/innograph --inputs IN --out NEW.out
-    diff -r OLD.out NEW.out
+    python benchmarks/same_output.py --compare OLD.out NEW.out
 
 The first run writes the inputs (the seed, the real fragments split into headed pages and
 flattened renderings, and 200 synthetic profiles) unless ``--inputs`` already holds them. For
 each data set it records the build's output, ``dump`` (N-Quads and TriG), ``validate``, every
 catalogue query in every CLI format, ``parse --json`` / ``--coverage``, and, from ``serve`` over
 real HTTP, the catalogue in every answer format, the service description, the query page and
-some refusals. Store version ids (timestamps) are replaced by ``VERSION``.
+some refusals. Store version ids (timestamps) and the server's port are replaced.
+
+``--compare`` lists the files that differ; for a dump that differs in bytes it also says whether
+both hold the same RDF (the same statements in the same graphs).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 FRAGMENTS = ROOT.parent / "shared" / "profiles" / "fragments"
 VERSION_ID = re.compile(rb"\d{8}T\d{6}\.\d{6}Z-\d+")
+PORT = re.compile(rb"127\.0\.0\.1:\d+")
 SOLUTION_FORMATS = ("json", "xml", "csv", "tsv")
 GRAPH_FORMATS = ("ttl", "nt", "nq", "trig", "jsonld", "rdf")
 SERVICE_QUERY = "SELECT * { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }"
@@ -80,7 +84,8 @@ def fetch(url: str, headers: dict[str, str], data: bytes | None = None) -> bytes
     except urllib.error.HTTPError as error:
         status, got, body = error.code, error.headers, error.read()
     head = [f"status {status}"] + [f"{h}: {got[h]}" for h in HEADERS if got[h] is not None]
-    return VERSION_ID.sub(b"VERSION", "\n".join(head).encode() + b"\n\n" + body)
+    answer = VERSION_ID.sub(b"VERSION", "\n".join(head).encode() + b"\n\n" + body)
+    return PORT.sub(b"127.0.0.1:PORT", answer)
 
 
 def http(innograph: str, store: Path, out: Path) -> None:
@@ -130,12 +135,53 @@ def http(innograph: str, store: Path, out: Path) -> None:
         server.wait(timeout=30)
 
 
+def statements(path: Path) -> list[str]:
+    """A dump's statements as sorted N-Quads lines, whatever the syntax and spacing."""
+    import pyoxigraph as ox
+
+    syntax = ox.RdfFormat.TRIG if "trig" in path.name else ox.RdfFormat.N_QUADS
+    quads = ox.parse(path.read_bytes(), format=syntax)
+    return sorted(str(quad) for quad in quads)
+
+
+def compare(old: Path, new: Path) -> int:
+    """Print each file that differs; 0 when the only differences are dumps of the same RDF."""
+    names = sorted({p.relative_to(old) for p in old.rglob("*") if p.is_file()})
+    names += sorted({p.relative_to(new) for p in new.rglob("*") if p.is_file()} - set(names))
+    worse = 0
+    for name in names:
+        a, b = old / name, new / name
+        if a.is_file() and b.is_file() and a.read_bytes() == b.read_bytes():
+            continue
+        if a.is_file() and b.is_file() and name.name.startswith("dump-"):
+            same = statements(a) == statements(b)
+            note = ""
+            if name.name.startswith("dump-trig"):  # does each TriG hold its own N-Quads dump?
+                faithful = [
+                    statements(side / name) == statements(side / name.with_name("dump-nquads.out"))
+                    for side in (old, new)
+                ]
+                note = f" (TriG = N-Quads: old {faithful[0]}, new {faithful[1]})"
+            print(f"{name}: bytes differ, {'same' if same else 'DIFFERENT'} RDF{note}")
+            worse += not same
+        else:
+            print(f"{name}: differs")
+            worse += 1
+    print(f"{len(names)} files, {worse} with a difference that is not a dump of the same RDF")
+    return 1 if worse else 0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--innograph", required=True, help="the innograph command to record")
-    parser.add_argument("--inputs", type=Path, required=True)
-    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--compare", nargs=2, type=Path, metavar=("OLD", "NEW"))
+    parser.add_argument("--innograph", help="the innograph command to record")
+    parser.add_argument("--inputs", type=Path)
+    parser.add_argument("--out", type=Path)
     args = parser.parse_args()
+    if args.compare:
+        sys.exit(compare(*args.compare))
+    if not (args.innograph and args.inputs and args.out):
+        parser.error("give --innograph, --inputs and --out (or --compare OLD NEW)")
     innograph = args.innograph
     prepare_inputs(innograph, args.inputs)
     shutil.rmtree(args.out, ignore_errors=True)

@@ -177,6 +177,16 @@ def fragments_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def synthetic_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Forty synthetic profiles (``innograph synth --cities 40 --seed 7``), marked as such."""
+    from innograph.synth import write_synthetic
+
+    texts = tmp_path_factory.mktemp("synthetic")
+    write_synthetic(texts, 40, 7)
+    return built_store([texts], tmp_path_factory.mktemp("synthetic-store") / "store")
+
+
+@pytest.fixture(scope="session")
 def flat_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The flattened renderings of six fragments (the same pages, without headings)."""
     return built_store(fragment_files(flattened=True), tmp_path_factory.mktemp("flat") / "store")

@@ -6,8 +6,10 @@ import time
 from functools import cache
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 
+from innograph import store
 from innograph.parsing import parse_bytes
 from innograph.pipeline import survey_options
 from innograph.records import ParsedProfile, SurveyOptions, normalise
@@ -313,3 +315,23 @@ def test_thousand_profiles_generate_quickly(capsys: pytest.CaptureFixture[str]) 
     assert len(set(texts)) == 1000
     with capsys.disabled():
         print(f"\nsynth: 1,000 profiles in {elapsed:.2f} s ({1000 / elapsed:,.0f} profiles/s)")
+
+
+# --- through the production build -------------------------------------------------------------
+
+
+def test_synthetic_profiles_build_and_every_graph_says_it_is_synthetic(
+    synthetic_store: Path,
+) -> None:
+    """The build's gate passes them, and no synthetic fact can pass for a real city's answer."""
+    served = store.open_read_only(store.require_current(synthetic_store))
+    query = (
+        "PREFIX ig: <https://w3id.org/innograph/def/> PREFIX dct: <http://purl.org/dc/terms/>"
+        " SELECT ?g ?marked WHERE { GRAPH ?g { ?g a ig:ProfileGraph ; dct:subject ?profile"
+        " OPTIONAL { ?profile ig:synthetic ?marked } } }"
+    )
+    solutions = served.query(query)
+    assert isinstance(solutions, ox.QuerySolutions)
+    rows = [(row["g"], row["marked"]) for row in solutions]
+    assert len(rows) == 40
+    assert all(marked is not None and marked.value == "true" for _, marked in rows)

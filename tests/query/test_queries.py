@@ -458,15 +458,8 @@ def test_source_lines_of_two_files_about_one_city_stay_apart(tmp_path: Path) -> 
     ]
 
 
-def test_query_file_through_the_command_line(tmp_path: Path) -> None:
-    store = str(tmp_path / "store")
-    built = subprocess.run(
-        [sys.executable, "-m", "innograph", "build", str(PROFILES), "--store", store, "--quiet"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert built.returncode == 0, built.stderr
+def test_query_file_through_the_command_line(seed_store: Path) -> None:
+    store = str(seed_store)
     completed = subprocess.run(
         [
             sys.executable,

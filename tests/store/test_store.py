@@ -122,6 +122,16 @@ def test_incremental_build_equals_a_full_build(tmp_path: Path) -> None:
     assert store.dump(store.require_current(incremental), "trig") == dumped
 
 
+def test_the_trig_dump_holds_the_same_statements_as_the_nquads_dump(seed_store: Path) -> None:
+    """Lexical forms too: rdflib's TriG writer once turned "24"^^xsd:decimal into 24.0."""
+    version = store.require_current(seed_store)
+    nquads = ox.parse(store.dump(version, "nquads"), format=ox.RdfFormat.N_QUADS)
+    trig = ox.parse(store.dump(version, "trig"), format=ox.RdfFormat.TRIG)
+    statements = sorted(map(str, nquads))
+    assert statements == sorted(map(str, trig))
+    assert any('"24"^^<http://www.w3.org/2001/XMLSchema#decimal>' in s for s in statements)
+
+
 def test_dumps_are_world_readable(tmp_path: Path) -> None:
     cli_build(SEED, tmp_path / "store", tmp_path / "out", "0")
     for name in (store.NQUADS_NAME, store.TRIG_NAME):
