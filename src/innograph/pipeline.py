@@ -13,6 +13,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from rdflib import Graph
 from rdflib.namespace import RDF, SKOS
@@ -151,21 +152,74 @@ def map_all(
     return [outcomes[i] for i in range(len(files))], reused
 
 
+Mapped = tuple[str, str, NamedGraph]  # file name, sha256 of its bytes, its graph
+
+
+def load_draft(
+    draft: store.Draft, root: Path, mapped: list[Mapped], fingerprint: str, base: str
+) -> list[NamedGraph] | None:
+    """Fill the draft: a copy of the served version with only the changed graphs replaced when
+    it was built by this code, else every graph anew. The graphs to check one by one, or None
+    when all of them are new."""
+    served = store.current(root)
+    manifest = served.manifest() if served is not None else {}
+    if served is None or manifest.get("fingerprint") != fingerprint:
+        draft.fill([*store.vocabulary_graphs(base), *(graph for _, _, graph in mapped)])
+        return None
+    before = manifest.get("profiles", {})
+    changed = [graph for name, sha, graph in mapped if before.get(name, {}).get("sha256") != sha]
+    kept = {name for name, _, _ in mapped}
+    gone = [entry["graph"] for name, entry in before.items() if name not in kept]
+    draft.update(served, changed, gone)
+    return changed
+
+
 def gate(
-    draft: store.Draft, checked: list[NamedGraph], everything: bool, base: str
+    draft: store.Draft, checked: list[NamedGraph] | None, base: str
 ) -> list[tuple[Finding, str]]:
-    """The compiled shapes: per-graph rules on the checked graphs only (a scratch store of them
-    when the build is incremental), then the rules across graphs on the whole draft. Each
-    finding with the ``file:line`` it came from."""
+    """The compiled shapes: per-graph rules on the checked graphs only (a scratch store of them;
+    all graphs of the draft when ``checked`` is None), then the rules across graphs on the whole
+    draft. Each finding with the ``file:line`` it came from."""
     shapes = load_shapes()
     per_graph = compile_shapes(shapes.per_graph)
-    if everything:
+    if checked is None:
         scope = draft.store
     else:
         scope = store.graphs.in_memory([*store.vocabulary_graphs(base), *checked])
     findings = run_checks(scope, per_graph)
     findings += run_checks(draft.store, compile_shapes(shapes.dataset))
     return [(f, store.graphs.locate(draft.store, f.focus)) for f in findings]
+
+
+def manifest_of(
+    report: BuildReport, mapped: list[Mapped], fingerprint: str, base: str
+) -> dict[str, Any]:
+    """What a version records of its build: inputs, counts, and what its cache depends on."""
+    return {
+        "fingerprint": fingerprint,
+        "base_iri": base,
+        "parser_version": __version__,
+        "profiles": {name: {"sha256": sha, "graph": g.iri} for name, sha, g in mapped},
+        "counts": {
+            "profiles_in": report.profiles_in,
+            "graphs_out": report.graphs_out,
+            "rejects": 0,
+            "reused": report.reused,
+            "warnings": len(report.warnings),
+        },
+    }
+
+
+class Laps:
+    """Seconds spent in each phase, into a report's timings."""
+
+    def __init__(self, timings: dict[str, float]) -> None:
+        self.timings = timings
+        self.clock = time.perf_counter()
+
+    def __call__(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.timings[phase], self.clock = now - self.clock, now
 
 
 def build(
@@ -182,14 +236,7 @@ def build(
         raise UsageError("no profile files (*.txt) found in the given paths")
     base = settings.base_iri
     report = BuildReport(profiles_in=len(files))
-    clock = time.perf_counter()
-
-    def lap(phase: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        report.timings[phase] = now - clock
-        clock = now
-
+    lap = Laps(report.timings)
     outcomes, report.reused = map_all(files, ProfileCache(root), base, workers, progress)
     lap("parse+map")
     report.rejects = [o.error for o in outcomes if o.error is not None]
@@ -197,30 +244,14 @@ def build(
         report.exit_code = 2
         return report
     mapped = [(o.name, o.sha256, o.graph) for o in outcomes if o.graph is not None]
-    served = store.current(root)
     fingerprint = code_fingerprint(base)
-    manifest_before = served.manifest() if served else {}
-    before = (
-        manifest_before.get("profiles", {})
-        if manifest_before.get("fingerprint") == fingerprint
-        else None
-    )
     with store.draft(root) as draft:
-        if served is not None and before is not None:
-            changed = [g for name, sha, g in mapped if before.get(name, {}).get("sha256") != sha]
-            kept = {name for name, _, _ in mapped}
-            gone = [entry["graph"] for name, entry in before.items() if name not in kept]
-            draft.update(served, changed, gone)
-            lap("load")
-            findings = gate(draft, changed, everything=False, base=base)
-        else:
-            draft.fill([*store.vocabulary_graphs(base), *(g for _, _, g in mapped)])
-            lap("load")
-            findings = gate(draft, [], everything=True, base=base)
-        lap("validate")
-        for finding, where in findings:
+        checked = load_draft(draft, root, mapped, fingerprint, base)
+        lap("load")
+        for finding, where in gate(draft, checked, base):
             line = f"{where}: {finding.severity}: {finding.focus}: {finding.message}"
             (report.rejects if finding.severity == "Violation" else report.warnings).append(line)
+        lap("validate")
         report.graphs_out = store.graphs.count_profile_graphs(draft.store)
         if report.rejects:
             report.exit_code = 1
@@ -230,20 +261,7 @@ def build(
                 f"build: {report.profiles_in} profiles in, {report.graphs_out} profile graphs out"
                 " (two files describe the same document?)"
             )
-        manifest = {
-            "fingerprint": fingerprint,
-            "base_iri": base,
-            "parser_version": __version__,
-            "profiles": {name: {"sha256": sha, "graph": g.iri} for name, sha, g in mapped},
-            "counts": {
-                "profiles_in": report.profiles_in,
-                "graphs_out": report.graphs_out,
-                "rejects": 0,
-                "reused": report.reused,
-                "warnings": len(report.warnings),
-            },
-        }
-        report.version = draft.promote(manifest).id
+        report.version = draft.promote(manifest_of(report, mapped, fingerprint, base)).id
     lap("promote")
     return report
 
