@@ -86,8 +86,8 @@ def vocabulary_graphs(base: str) -> list[NamedGraph]:
         f"{base}graph/vocabularies": vocabulary_files(),
     }
     return [
-        NamedGraph(iri, b"".join(_turtle_as_ntriples(path) for path in paths))
-        for iri, paths in files.items()
+        NamedGraph(name, b"".join(_turtle_as_ntriples(path) for path in paths))
+        for name, paths in files.items()
     ]
 
 
@@ -126,11 +126,11 @@ def _bulk_load(target: ox.Store, batch: list[NamedGraph]) -> None:
 def replace_graphs(target: ox.Store, changed: list[NamedGraph], gone: list[str]) -> None:
     """Swap changed profile graphs in and drop gone ones; a triple leaves the default graph only
     when no other graph still states it."""
-    for iri in gone + [g.iri for g in changed]:
+    for name in gone + [g.iri for g in changed]:
         target.update(
-            f"DELETE {{ ?s ?p ?o }} WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }}"
-            f" FILTER NOT EXISTS {{ GRAPH ?other {{ ?s ?p ?o }} FILTER (?other != <{iri}>) }} }};"
-            f" DROP SILENT GRAPH <{iri}>"
+            f"DELETE {{ ?s ?p ?o }} WHERE {{ GRAPH <{name}> {{ ?s ?p ?o }}"
+            f" FILTER NOT EXISTS {{ GRAPH ?other {{ ?s ?p ?o }} FILTER (?other != <{name}>) }} }};"
+            f" DROP SILENT GRAPH <{name}>"
         )
     for graph in changed:
         target.add_graph(ox.NamedNode(graph.iri))
