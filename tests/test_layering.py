@@ -47,6 +47,7 @@ SIBLINGS: dict[str, set[str]] = {
     "web.sparql": {"http", "negotiation", "runtime", "service"},
     "web.service": {"negotiation", "runtime"},
     "web.server": {"__init__"},
+    "web.resources": {"negotiation", "runtime"},
     "synth.page": {"words"},
 }
 

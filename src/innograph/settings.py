@@ -74,6 +74,11 @@ class Settings:
         "Host names the server answers for, comma separated (other Host headers get 400, so no"
         " link is built from a forged one); empty: any host. Set it on a public server.",
     )
+    license: str = setting(
+        "https://creativecommons.org/licenses/by/4.0/",
+        "INNOGRAPH_LICENSE",
+        "Licence every linked-data document links to (rel=license); the ontology's own by default.",
+    )
     test_functions: bool = setting(
         False,
         "INNOGRAPH_TEST_FUNCTIONS",

@@ -17,6 +17,7 @@ class VersionFacts:
     last_modified: str
     graphs: frozenset[str]
     profiles: int
+    base_iri: str
 
 
 @lru_cache(maxsize=16)
@@ -26,7 +27,8 @@ def facts_of(version: store.Version) -> VersionFacts:
     graphs = {entry["graph"] for entry in manifest.get("profiles", {}).values()}
     graphs |= {f"{base}graph/ontology", f"{base}graph/vocabularies"}
     stamp = formatdate((version.path / store.MANIFEST).stat().st_mtime, usegmt=True)
-    return VersionFacts(version.id, stamp, frozenset(graphs), len(manifest.get("profiles", {})))
+    profiles = len(manifest.get("profiles", {}))
+    return VersionFacts(version.id, stamp, frozenset(graphs), profiles, base)
 
 
 def served_version(root: Path) -> VersionFacts:

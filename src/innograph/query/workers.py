@@ -57,6 +57,7 @@ class QueryRequest:
     base_iri: str | None = None
     gzip: bool = False  # the client takes gzip: the worker compresses, the cache keeps it so
     max_bytes: int | None = None  # the largest answer body (before gzip)
+    prefixes: tuple[tuple[str, str], ...] = ()  # for graph answers in Turtle and RDF/XML
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +110,11 @@ def _answer(store: Any, request: QueryRequest, functions: dict[Any, Any] | None)
         )
     else:
         body, rows, truncated = write_graph(
-            iter(result), request.fmt, request.limit, max_bytes=request.max_bytes
+            iter(result),
+            request.fmt,
+            request.limit,
+            prefixes=dict(request.prefixes) or None,
+            max_bytes=request.max_bytes,
         )
     packed = gzipped(body) if request.gzip else None
     return Answer(

@@ -16,19 +16,10 @@ import pyoxigraph as ox
 from rdflib import Literal, URIRef
 from rdflib.namespace import XSD
 
-from ..vocab import IG, data_dir, vocabulary_files
+from ..vocab import IG, PREFIXES, data_dir, vocabulary_files
 
 NQUADS = ox.RdfFormat.N_QUADS
 NTRIPLES = ox.RdfFormat.N_TRIPLES
-PREFIXES = {
-    "ig": str(IG),
-    "org": "http://www.w3.org/ns/org#",
-    "qb": "http://purl.org/linked-data/cube#",
-    "prov": "http://www.w3.org/ns/prov#",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "dct": "http://purl.org/dc/terms/",
-    "foaf": "http://xmlns.com/foaf/0.1/",
-}
 PROFILE_GRAPH = str(IG.ProfileGraph)
 LOAD_BATCH = 200  # profile graphs per bulk load: fewer, larger SST files
 

@@ -4,6 +4,9 @@ facts about each store version (read once, since a version never changes)."""
 from __future__ import annotations
 
 import threading
+from typing import cast
+
+from flask import current_app
 
 from ..query.served import VersionFacts, served_version
 from ..query.workers import AnswerCache, QueryWorkers
@@ -36,3 +39,8 @@ class Runtime:
             if self._workers is not None:
                 self._workers.close()
                 self._workers = None
+
+
+def current() -> Runtime:
+    """The running app's runtime (``create_app`` puts it in the app's extensions)."""
+    return cast(Runtime, current_app.extensions["innograph"])

@@ -6,9 +6,8 @@ from __future__ import annotations
 import hashlib
 import urllib.parse
 from dataclasses import replace
-from typing import cast
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, render_template, request
 
 from ..errors import UsageError
 from ..query.guard import QueryRejected, inspect_query
@@ -16,17 +15,13 @@ from ..query.workers import QueryRequest
 from . import service
 from .http import takes_gzip
 from .negotiation import choose, media_type
-from .runtime import Runtime
+from .runtime import current as runtime
 
 blueprint = Blueprint("sparql", __name__)
 
 FORM = "application/x-www-form-urlencoded"
 SPARQL_QUERY = "application/sparql-query"
 SPARQL_UPDATE = "application/sparql-update"
-
-
-def runtime() -> Runtime:
-    return cast(Runtime, current_app.extensions["innograph"])  # create_app put it there
 
 
 def _one(name: str, sources: list[list[str]]) -> str | None:

@@ -1,0 +1,98 @@
+"""What a linked-data document says about one resource, asked of the query workers like any
+SPARQL query (the same time limit, row and size caps, and answer cache).
+
+A document holds the resource's own statements, the types and labels of what it links to, and
+one page of the statements that link to it (their count is asked apart), never all of them: a
+concept chosen by a thousand profiles would otherwise weigh a thousand selections.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+INBOUND_PAGE = 100
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+LABELS = (
+    "http://www.w3.org/2000/01/rdf-schema#label",
+    "http://www.w3.org/2004/02/skos/core#prefLabel",
+    "http://xmlns.com/foaf/0.1/name",
+)
+
+
+def document_query(iri: str, page: int) -> str:
+    """The CONSTRUCT behind a document: ``iri`` must be a checked IRI (no ``<>"{}|^`\\``)."""
+    offset = (page - 1) * INBOUND_PAGE
+    label, pref = f"<{LABELS[0]}>", f"<{LABELS[1]}>"
+    return (
+        f"CONSTRUCT {{ <{iri}> ?p ?o . ?o a ?type . ?o {label} ?label . ?o {pref} ?pref ."
+        f" ?s ?q <{iri}> . ?s a ?stype . ?s {label} ?slabel . ?s {pref} ?spref }}\n"
+        f"WHERE {{\n  {{ <{iri}> ?p ?o }}\n"
+        f"  UNION {{ <{iri}> ?p ?o . ?o a ?type }}\n"
+        f"  UNION {{ <{iri}> ?p ?o . ?o {label} ?label }}\n"
+        f"  UNION {{ <{iri}> ?p ?o . ?o {pref} ?pref }}\n"
+        f"  UNION {{ {{ SELECT ?s ?q WHERE {{ ?s ?q <{iri}> }} ORDER BY ?s ?q"
+        f" LIMIT {INBOUND_PAGE} OFFSET {offset} }}\n"
+        f"    OPTIONAL {{ ?s a ?stype }} OPTIONAL {{ ?s {label} ?slabel }}"
+        f" OPTIONAL {{ ?s {pref} ?spref }} }}\n}}"
+    )
+
+
+def inbound_count_query(iri: str) -> str:
+    return f"SELECT (COUNT(*) AS ?links) WHERE {{ ?s ?q <{iri}> }}"
+
+
+@dataclass
+class Description:
+    """A resource as a page shows it: its statements grouped by property, the links to it,
+    and a label for every node that has one."""
+
+    iri: str
+    outgoing: dict[str, list[ox.NamedNode | ox.BlankNode | ox.Literal]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    inbound: list[tuple[str, str]] = field(default_factory=list)  # (subject, property)
+    labels: dict[str, str] = field(default_factory=dict)
+    types: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+    @property
+    def label(self) -> str | None:
+        return self.labels.get(self.iri)
+
+    def label_of(self, node: str) -> str | None:
+        return self.labels.get(node)
+
+
+def description(iri: str, ntriples: bytes) -> Description:
+    """The document's N-Triples, grouped for a page."""
+    found = Description(iri)
+    for triple in ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES):
+        subject, predicate, value = triple.subject, triple.predicate.value, triple.object
+        if predicate in LABELS and isinstance(value, ox.Literal):
+            known = found.labels.get(subject.value)
+            if known is None or (predicate == LABELS[0] and value.language in (None, "en")):
+                found.labels[subject.value] = value.value
+        if predicate == RDF_TYPE and isinstance(value, ox.NamedNode):
+            found.types[subject.value].append(value.value)
+        if subject.value == iri and not isinstance(value, ox.Triple):
+            found.outgoing[predicate].append(value)
+        elif isinstance(value, ox.NamedNode) and value.value == iri:
+            found.inbound.append((subject.value, predicate))
+    for values in found.outgoing.values():
+        values.sort(key=lambda v: (not isinstance(v, ox.Literal), natural(v.value)))
+    found.inbound.sort(key=lambda pair: (natural(pair[0]), pair[1]))
+    return found
+
+
+def natural(text: str) -> tuple[tuple[int, int | str], ...]:
+    """A sort key that puts ``…/2`` before ``…/10``.
+
+    >>> sorted(["a/10", "a/2", "b"], key=natural)
+    ['a/2', 'a/10', 'b']
+    """
+    return tuple(
+        (0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", text)
+    )

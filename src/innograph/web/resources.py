@@ -1,0 +1,258 @@
+"""Linked data: every IRI the graph mints dereferences on this server.
+
+A thing (``/id/city/liverpool-city-region``) answers ``303 See Other`` to a document about it,
+chosen by ``Accept`` (or ``?format=``); a document (``….ttl``, ``.jsonld``, ``.nt``, ``.rdf``,
+``.html``) answers 200 with ``Content-Location``, ``Link`` alternates and the licence. The data
+IRIs (``<base>id/…``, ``<base>graph/…``) map onto this server's ``/id/…`` and ``/graph/…``, the
+ontology and the schemes (``https://w3id.org/innograph/def/…``, ``…/vocab/…``) onto ``/def/…`` and
+``/vocab/…``, so every link a page shows stays on the server the reader is browsing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from urllib.parse import quote
+
+from flask import Blueprint, Response, render_template, request
+
+from ..errors import UsageError
+from ..query.resources import (
+    INBOUND_PAGE,
+    Description,
+    description,
+    document_query,
+    inbound_count_query,
+)
+from ..query.served import VersionFacts
+from ..query.workers import Answer, QueryRequest
+from ..vocab import IG, PREFIXES, VOCAB
+from .negotiation import NotAcceptable
+from .runtime import current as runtime
+
+blueprint = Blueprint("resources", __name__)
+
+# suffix -> (media type, the writer's format name; None for the HTML page)
+DOCUMENTS: dict[str, tuple[str, str | None]] = {
+    "html": ("text/html", None),
+    "ttl": ("text/turtle", "turtle"),
+    "jsonld": ("application/ld+json", "jsonld"),
+    "nt": ("application/n-triples", "ntriples"),
+    "rdf": ("application/rdf+xml", "rdfxml"),
+}
+# What Accept may name, the server's preference first (Turtle for */* and no Accept).
+ACCEPTED = {
+    "text/turtle": "ttl",
+    "application/ld+json": "jsonld",
+    "application/n-triples": "nt",
+    "application/rdf+xml": "rdf",
+    "text/html": "html",
+    "application/xhtml+xml": "html",
+    "text/n3": "ttl",  # Turtle is N3
+}
+FORMAT_NAMES = {**{s: s for s in DOCUMENTS}, "turtle": "ttl", "json-ld": "jsonld", "xml": "rdf"}
+# What a minted IRI's path is made of (slugs, ontology terms): anything else is not ours.
+MINTED_PATH = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_\-/]*")
+ONTOLOGY_DOCUMENT = "index"  # /def/index.ttl is the document about the namespace IRI …/def/
+DISPLAY_PREFIXES = {
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+}
+NOT_FOUND_BODIES = {
+    "ttl": b"# nothing is said about this IRI here\n",
+    "nt": b"# nothing is said about this IRI here\n",
+    "jsonld": b'{"@graph": []}\n',
+    "rdf": b'<?xml version="1.0"?>\n<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>\n',
+}
+
+
+class NotFound(UsageError):
+    http_status = 404
+
+
+def to_iri(space: str, rest: str, base_iri: str) -> str:
+    """The IRI a local path stands for.
+
+    >>> to_iri("id", "city/akron-us", "https://w3id.org/innograph/")
+    'https://w3id.org/innograph/id/city/akron-us'
+    >>> to_iri("def", "index", "http://localhost/")
+    'https://w3id.org/innograph/def/'
+    """
+    if space == "def":
+        return str(IG) + ("" if rest == ONTOLOGY_DOCUMENT else rest)
+    if space == "vocab":
+        return VOCAB + rest
+    return f"{base_iri}{space}/{rest}"
+
+
+def local_path(iri: str, base_iri: str) -> str | None:
+    """Where this server answers for an IRI, or None when the IRI is not one of ours.
+
+    >>> local_path("https://w3id.org/innograph/def/", "https://w3id.org/innograph/")
+    '/def/index'
+    >>> local_path("http://www.w3.org/ns/org#Post", "https://w3id.org/innograph/") is None
+    True
+    """
+    for space, root in (("id", f"{base_iri}id/"), ("graph", f"{base_iri}graph/")):
+        if iri.startswith(root):
+            rest = iri[len(root) :]
+            return f"/{space}/{rest}" if MINTED_PATH.fullmatch(rest) else None
+    if iri == str(IG):
+        return f"/def/{ONTOLOGY_DOCUMENT}"
+    for space, root in (("def", str(IG)), ("vocab", VOCAB)):
+        if iri.startswith(root) and MINTED_PATH.fullmatch(iri[len(root) :]):
+            return f"/{space}/{iri[len(root) :]}"
+    return None
+
+
+def _negotiated() -> str:
+    """The document format: ``?format=`` if given, else the best Accept match by q-value."""
+    named = request.args.get("format")
+    if named is not None:
+        suffix = FORMAT_NAMES.get(named.strip().lower()) or ACCEPTED.get(named.strip().lower())
+        if suffix is None:
+            raise UsageError(
+                f"format: {named!r} is not offered; use one of {', '.join(sorted(FORMAT_NAMES))}"
+            )
+        return suffix
+    accept = request.accept_mimetypes
+    if not accept:
+        return "ttl"
+    best = accept.best_match(list(ACCEPTED))
+    if best is None:
+        raise NotAcceptable(
+            "Accept: none of the requested media types is offered; this resource is described in "
+            + ", ".join(media for media, _ in DOCUMENTS.values())
+        )
+    return ACCEPTED[best]
+
+
+def _ask(version: VersionFacts, text: str, fmt: str, prefixed: bool = False) -> Answer:
+    """One query through the workers and the answer cache, as /sparql runs it."""
+    settings = runtime().settings
+    query = QueryRequest(
+        text,
+        fmt,
+        settings.max_rows,
+        version.id,
+        max_bytes=settings.max_result_bytes,
+        prefixes=tuple(PREFIXES.items()) if prefixed else (),
+    )
+    answer = runtime().cache.get(query)
+    if answer is None:
+        answer = runtime().workers.run(query, settings.query_timeout_s)
+        runtime().cache.put(query, answer)
+    return answer
+
+
+def _inbound_count(version: VersionFacts, iri: str) -> int:
+    import json
+
+    body = _ask(version, inbound_count_query(iri), "json").body
+    bindings = json.loads(body)["results"]["bindings"]
+    return int(bindings[0]["links"]["value"]) if bindings else 0
+
+
+def _page_number() -> int:
+    value = request.args.get("page", "1")
+    if not value.isdigit() or int(value) < 1:
+        raise UsageError(f"page: expected a page number from 1, got {value!r}")
+    return int(value)
+
+
+def _links(path: str, page: int, count: int) -> list[str]:
+    links = [
+        f'<{path}.{suffix}>; rel="alternate"; type="{media}"'
+        for suffix, (media, _) in DOCUMENTS.items()
+    ]
+    links.append(f'<{runtime().settings.license}>; rel="license"')
+    if page * INBOUND_PAGE < count:
+        links.append(f'<{path}.html?page={page + 1}>; rel="next"')
+    return links
+
+
+@blueprint.route("/def/", defaults={"space": "def", "rest": ONTOLOGY_DOCUMENT})
+@blueprint.route("/<any(id, graph, vocab, def):space>/<path:rest>", methods=["GET", "HEAD"])
+def resource(space: str, rest: str) -> Response:
+    stem, dot, suffix = rest.rpartition(".")
+    document = bool(dot) and suffix in DOCUMENTS
+    if document:
+        rest = stem
+    if not MINTED_PATH.fullmatch(rest):
+        raise NotFound(f"{request.path}: not an IRI of this dataset")
+    version = runtime().version()
+    iri = to_iri(space, rest, version.base_iri)
+    page = _page_number()
+    fmt = suffix if document else _negotiated()
+    path = f"/{space}/{rest}"
+    described = _ask(version, document_query(iri, page), "ntriples")
+    count = _inbound_count(version, iri)
+    if described.rows == 0 and count == 0:
+        return _not_found(iri, fmt)
+    if not document:
+        target = f"{path}.{fmt}" + (f"?page={page}" if page > 1 else "")
+        return Response(status=303, headers={"Location": target})
+    tag = hashlib.sha256(f"{version.id}|{iri}|{fmt}|{page}".encode()).hexdigest()[:32]
+    headers = {
+        "ETag": f'W/"{tag}"',
+        "Last-Modified": version.last_modified,
+        "Content-Location": f"{path}.{fmt}" + (f"?page={page}" if page > 1 else ""),
+        "Link": ", ".join(_links(path, page, count)),
+    }
+    if request.if_none_match.contains_weak(tag):
+        return Response(status=304, headers=headers)
+    media, writer = DOCUMENTS[fmt]
+    if writer is None:
+        body = _page(description(iri, described.body), version, path, page, count)
+        return Response(body, content_type=f"{media}; charset=utf-8", headers=headers)
+    answer = _ask(version, document_query(iri, page), writer, prefixed=True)
+    if answer.encoding:
+        headers["Content-Encoding"] = answer.encoding
+    return Response(answer.body, content_type=f"{media}; charset=utf-8", headers=headers)
+
+
+def _not_found(iri: str, fmt: str) -> Response:
+    media, _ = DOCUMENTS[fmt]
+    if fmt == "html":
+        body = render_template("not_found.html", iri=iri).encode()
+    else:
+        body = NOT_FOUND_BODIES[fmt]
+    response = Response(body, status=404, content_type=f"{media}; charset=utf-8")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _page(found: Description, version: VersionFacts, path: str, page: int, count: int) -> str:
+    def link(iri: str) -> str | None:
+        return local_path(iri, version.base_iri)
+
+    def curie(iri: str) -> str:
+        """A short name: the label, a path on this server, or a prefixed name."""
+        label = found.label_of(iri)
+        if label:
+            return label
+        here = link(iri)
+        if here is not None and here.startswith(("/id/", "/graph/")):
+            return here.removeprefix("/id/")
+        for name, namespace in {**PREFIXES, **DISPLAY_PREFIXES}.items():
+            if iri.startswith(namespace) and len(iri) > len(namespace):
+                return f"{name}:{iri[len(namespace) :]}"
+        return iri
+
+    pages = max(1, -(-count // INBOUND_PAGE))
+    query = f"DESCRIBE <{found.iri}>"
+    return render_template(
+        "resource.html",
+        found=found,
+        path=path,
+        link=link,
+        curie=curie,
+        page=page,
+        pages=pages,
+        count=count,
+        documents=DOCUMENTS,
+        version=version,
+        sparql_link=f"/sparql?query={quote(query)}",
+    )

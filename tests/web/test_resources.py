@@ -1,0 +1,289 @@
+"""Linked data over real HTTP: every kind of IRI the seed build mints dereferences with 303 to a
+document chosen by Accept, and the documents follow the conventions (Vary, Content-Location,
+Link alternates and licence, suffixes, ?format=, HEAD, 404 in the format asked, 406, paging,
+ETag). RDF clients (rdflib) parse what comes back."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import urllib.parse
+from collections.abc import Iterator
+
+import pytest
+import rdflib
+from rdflib.compare import isomorphic
+
+from conftest import SEED, LiveServer, built_store, start_server, stop_server
+
+DATA = "https://w3id.org/innograph/"
+MEDIA = {
+    "ttl": "text/turtle",
+    "jsonld": "application/ld+json",
+    "nt": "application/n-triples",
+    "rdf": "application/rdf+xml",
+    "html": "text/html",
+}
+RDFLIB_FORMATS = {"ttl": "turtle", "jsonld": "json-ld", "nt": "nt", "rdf": "xml"}
+# Every kind of thing the seed build mints, found by its type (the first of each, by IRI).
+TYPED_KINDS = {
+    "city": "https://w3id.org/innograph/def/City",
+    "administration": "https://w3id.org/innograph/def/CityAdministration",
+    "unit": "http://www.w3.org/ns/org#OrganizationalUnit",
+    "post": "http://www.w3.org/ns/org#Post",
+    "person": "http://xmlns.com/foaf/0.1/Person",
+    "membership": "http://www.w3.org/ns/org#Membership",
+    "profile": "https://w3id.org/innograph/def/Profile",
+    "goal": "https://w3id.org/innograph/def/GoalSelection",
+    "success factor": "https://w3id.org/innograph/def/SuccessFactorSelection",
+    "policy narrative": "https://w3id.org/innograph/def/PolicyNarrative",
+    "statement": "http://www.w3.org/1999/02/22-rdf-syntax-ns#Statement",
+    "organisation": "http://xmlns.com/foaf/0.1/Organization",
+    "initiative": "https://w3id.org/innograph/def/Initiative",
+    "observation": "http://purl.org/linked-data/cube#Observation",
+    "data set": "http://purl.org/linked-data/cube#DataSet",
+    "source document": "https://w3id.org/innograph/def/SourceDocument",
+    "profile graph": "https://w3id.org/innograph/def/ProfileGraph",
+    "concept": "http://www.w3.org/2004/02/skos/core#Concept",
+    "scheme": "http://www.w3.org/2004/02/skos/core#ConceptScheme",
+    "class": "http://www.w3.org/2002/07/owl#Class",
+    "property": "http://www.w3.org/2002/07/owl#ObjectProperty",
+}
+
+
+def request(
+    server: LiveServer, path: str, accept: str | None = None, method: str = "GET", **headers: str
+) -> tuple[int, dict[str, str], bytes]:
+    """One request, redirects not followed; header names in lower case."""
+    parts = urllib.parse.urlsplit(server.url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    sent = {"Accept-Encoding": "identity", **headers}
+    if accept is not None:
+        sent["Accept"] = accept
+    connection.request(method, path, headers=sent)
+    response = connection.getresponse()
+    found = {name.lower(): value for name, value in response.getheaders()}
+    body = response.read()
+    connection.close()
+    return response.status, found, body
+
+
+def local(iri: str) -> str:
+    return "/" + iri.removeprefix(DATA)
+
+
+def sample(server: LiveServer, kind: str) -> str:
+    query = (
+        f"SELECT ?s WHERE {{ ?s a <{TYPED_KINDS[kind]}> FILTER STRSTARTS(STR(?s), '{DATA}') }}"
+        " ORDER BY ?s LIMIT 1"
+    )
+    status, _, body = request(
+        server, "/sparql?" + urllib.parse.urlencode({"query": query}), "application/json"
+    )
+    assert status == 200, body
+    bindings = json.loads(body)["results"]["bindings"]
+    assert bindings, f"the seed build mints no {kind}"
+    return str(bindings[0]["s"]["value"])
+
+
+@pytest.fixture(scope="module")
+def minted(live_server: LiveServer) -> dict[str, str]:
+    found = {kind: sample(live_server, kind) for kind in TYPED_KINDS}
+    found["ontology"] = "https://w3id.org/innograph/def/"
+    return found
+
+
+def kinds() -> Iterator[str]:
+    yield from TYPED_KINDS
+    yield "ontology"
+
+
+@pytest.mark.parametrize("kind", list(kinds()))
+def test_every_kind_of_iri_dereferences_to_turtle_with_the_conventions(
+    live_server: LiveServer, minted: dict[str, str], kind: str
+) -> None:
+    iri = minted[kind]
+    status, headers, _ = request(live_server, local(iri), "text/turtle")
+    assert status == 303, (kind, iri)
+    assert "Accept" in headers["vary"]
+    document = urllib.parse.urlsplit(headers["location"]).path
+    assert document.endswith(".ttl")
+    status, headers, body = request(live_server, document, "text/turtle")
+    assert status == 200
+    assert headers["content-type"].startswith("text/turtle")
+    assert headers["content-location"] == document
+    assert "Accept" in headers["vary"]
+    links = headers["link"]
+    for suffix, media in MEDIA.items():
+        assert (
+            f'{document.removesuffix(".ttl")}.{suffix}>; rel="alternate"; type="{media}"' in links
+        )
+    assert 'rel="license"' in links
+    graph = rdflib.Graph().parse(data=body, format="turtle")
+    node = rdflib.URIRef(iri)
+    assert (node, None, None) in graph or (None, None, node) in graph
+
+
+@pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated:DeprecationWarning")  # rdflib's
+@pytest.mark.parametrize("suffix", ["jsonld", "nt", "rdf"])
+def test_the_other_rdf_documents_parse_and_say_the_same(
+    live_server: LiveServer, minted: dict[str, str], suffix: str
+) -> None:
+    path = local(minted["city"])
+    turtle = rdflib.Graph().parse(data=request(live_server, path + ".ttl")[2], format="turtle")
+    status, headers, body = request(live_server, path + "." + suffix)
+    assert status == 200
+    assert headers["content-type"].startswith(MEDIA[suffix])
+    other = rdflib.Graph().parse(data=body, format=RDFLIB_FORMATS[suffix])
+    assert isomorphic(turtle, other)
+
+
+def test_rdflib_follows_the_303_from_the_thing(live_server: LiveServer) -> None:
+    iri = local("https://w3id.org/innograph/id/city/liverpool-city-region")
+    graph = rdflib.Graph().parse(live_server.url + iri)
+    city = rdflib.URIRef("https://w3id.org/innograph/id/city/liverpool-city-region")
+    assert (city, rdflib.RDFS.label, rdflib.Literal("Liverpool City Region")) in graph
+
+
+@pytest.mark.parametrize(
+    ("accept", "suffix"),
+    [
+        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "html"),
+        ("application/ld+json", "jsonld"),
+        ("text/n3", "ttl"),
+        ("text/turtle;q=0.5, application/rdf+xml", "rdf"),
+        ("*/*", "ttl"),
+        (None, "ttl"),
+    ],
+)
+def test_accept_with_q_values_chooses_the_document(
+    live_server: LiveServer, minted: dict[str, str], accept: str | None, suffix: str
+) -> None:
+    status, headers, _ = request(live_server, local(minted["concept"]), accept)
+    assert status == 303
+    assert headers["location"].endswith(f".{suffix}")
+
+
+def test_format_parameter_beats_accept(live_server: LiveServer, minted: dict[str, str]) -> None:
+    path = local(minted["person"])
+    status, headers, _ = request(live_server, path + "?format=nt", "text/html")
+    assert (status, headers["location"].endswith(".nt")) == (303, True)
+    status, headers, _ = request(live_server, path + "?format=png")
+    assert status == 400
+    assert "format" in json.loads(_)["error"]
+
+
+def test_a_suffix_is_a_document_whatever_accept_says(
+    live_server: LiveServer, minted: dict[str, str]
+) -> None:
+    status, headers, _ = request(live_server, local(minted["post"]) + ".nt", "text/html")
+    assert status == 200
+    assert headers["content-type"].startswith("application/n-triples")
+
+
+def test_head_answers_like_get_without_a_body(
+    live_server: LiveServer, minted: dict[str, str]
+) -> None:
+    path = local(minted["profile"]) + ".ttl"
+    got = request(live_server, path)
+    head = request(live_server, path, method="HEAD")
+    assert head[0] == 200
+    assert head[2] == b""
+    assert head[1]["etag"] == got[1]["etag"]
+    assert head[1]["link"] == got[1]["link"]
+
+
+@pytest.mark.parametrize(
+    ("accept", "media"),
+    [
+        ("text/turtle", "text/turtle"),
+        ("text/html", "text/html"),
+        ("application/ld+json", "application/ld+json"),
+    ],
+)
+def test_an_unknown_iri_is_404_in_the_format_asked(
+    live_server: LiveServer, accept: str, media: str
+) -> None:
+    status, headers, body = request(live_server, "/id/city/atlantis", accept)
+    assert status == 404
+    assert headers["content-type"].startswith(media)
+    if media == "text/turtle":
+        assert len(rdflib.Graph().parse(data=body, format="turtle")) == 0
+
+
+@pytest.mark.parametrize("path", ["/id/city/<script>", "/id/city/a%20b", "/def/..%2f..%2fetc"])
+def test_a_path_that_no_minted_iri_has_is_404(live_server: LiveServer, path: str) -> None:
+    assert request(live_server, path, "text/turtle")[0] == 404
+
+
+def test_an_unsatisfiable_accept_is_406_naming_the_variants(
+    live_server: LiveServer, minted: dict[str, str]
+) -> None:
+    status, _, body = request(live_server, local(minted["city"]), "image/png")
+    assert status == 406
+    message = json.loads(body)["error"]
+    assert all(media in message for media in MEDIA.values())
+
+
+def test_inbound_links_are_counted_and_paged(live_server: LiveServer) -> None:
+    """The ontology namespace is linked from every term (rdfs:isDefinedBy): over a hundred."""
+    first = request(live_server, "/def/index.ttl")
+    second = request(live_server, "/def/index.ttl?page=2")
+    assert first[0] == second[0] == 200
+    assert 'rel="next"' in first[1]["link"]
+    assert 'rel="next"' not in second[1]["link"]
+    namespace = rdflib.URIRef("https://w3id.org/innograph/def/")
+    pages = [rdflib.Graph().parse(data=body, format="turtle") for _, _, body in (first, second)]
+    linking = [set(graph.subjects(None, namespace)) for graph in pages]
+    assert len(linking[0]) == 100
+    assert linking[1]
+    assert not linking[0] & linking[1]
+    status, _, body = request(live_server, "/def/index.html")
+    assert status == 200
+    assert b"Page 1 of 2" in body
+    assert request(live_server, "/def/index.ttl?page=0")[0] == 400
+
+
+def test_documents_are_cached_per_version(live_server: LiveServer, minted: dict[str, str]) -> None:
+    path = local(minted["city"]) + ".ttl"
+    _, headers, _ = request(live_server, path)
+    assert headers["etag"].startswith('W/"')
+    status, again, body = request(live_server, path, **{"If-None-Match": headers["etag"]})
+    assert (status, body) == (304, b"")
+    assert again["etag"] == headers["etag"]
+
+
+def test_the_html_page_links_stay_on_this_server(
+    live_server: LiveServer, minted: dict[str, str]
+) -> None:
+    status, headers, body = request(live_server, local(minted["city"]) + ".html")
+    assert status == 200
+    assert headers["content-type"].startswith("text/html")
+    page = body.decode()
+    assert "<title>Liverpool City Region · innograph</title>" in page
+    assert 'href="/id/' in page
+    assert f'href="{DATA}id/' not in page
+    for suffix, media in MEDIA.items():
+        if suffix != "html":
+            assert f'<link rel="alternate" type="{media}"' in page
+
+
+@pytest.fixture(scope="module")
+def hostile_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The seed with markup in the city's name, built and served like any store."""
+    folder = tmp_path_factory.mktemp("hostile")
+    text = SEED.read_text(encoding="utf-8").replace(
+        "Liverpool City Region\n", 'Liverpool <script>alert("x")</script> & Region\n', 1
+    )
+    (folder / SEED.name).write_text(text, encoding="utf-8")
+    server = start_server(built_store([folder], folder / "store"))
+    yield server
+    stop_server(server)
+
+
+def test_text_from_a_profile_is_escaped_on_the_page(hostile_server: LiveServer) -> None:
+    status, _, body = request(hostile_server, "/id/city/liverpool-city-region.html")
+    assert status == 200
+    page = body.decode()
+    assert "<script>" not in page
+    assert "Liverpool &lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; Region" in page
