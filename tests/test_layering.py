@@ -48,6 +48,7 @@ SIBLINGS: dict[str, set[str]] = {
     "web.service": {"negotiation", "runtime"},
     "web.server": {"__init__"},
     "web.resources": {"negotiation", "runtime"},
+    "web.pages": {"resources", "runtime"},
     "synth.page": {"words"},
 }
 

@@ -20,6 +20,7 @@ LABELS = (
     "http://www.w3.org/2000/01/rdf-schema#label",
     "http://www.w3.org/2004/02/skos/core#prefLabel",
     "http://xmlns.com/foaf/0.1/name",
+    "http://purl.org/dc/terms/title",
 )
 
 

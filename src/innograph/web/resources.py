@@ -226,14 +226,16 @@ def _not_found(iri: str, fmt: str) -> Response:
 
 def _page(found: Description, version: VersionFacts, path: str, page: int, count: int) -> str:
     def link(iri: str) -> str | None:
-        return local_path(iri, version.base_iri)
+        """The page about an IRI on this server (None for other sites' IRIs)."""
+        here = local_path(iri, version.base_iri)
+        return None if here is None else f"{here}.html"
 
     def curie(iri: str) -> str:
         """A short name: the label, a path on this server, or a prefixed name."""
         label = found.label_of(iri)
         if label:
             return label
-        here = link(iri)
+        here = local_path(iri, version.base_iri)
         if here is not None and here.startswith(("/id/", "/graph/")):
             return here.removeprefix("/id/")
         for name, namespace in {**PREFIXES, **DISPLAY_PREFIXES}.items():

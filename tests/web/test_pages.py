@@ -1,0 +1,110 @@
+"""The pages as a reader follows them: the home page, and a crawler that starts there and must
+reach every IRI the seed build mints, with no broken link and a title on every page."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import re
+import urllib.parse
+from collections import deque
+from html.parser import HTMLParser
+
+from test_resources import request
+
+from conftest import LiveServer
+
+DATA = "https://w3id.org/innograph/"
+
+
+class Links(HTMLParser):
+    """The hrefs and the title of one page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hrefs: list[str] = []
+        self.title = ""
+        self._in_title = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self.hrefs += [value for name, value in attrs if name == "href" and value]
+        self._in_title = tag == "title"
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_title = False if tag == "title" else self._in_title
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.title += data
+
+
+def parse(body: bytes) -> Links:
+    links = Links()
+    links.feed(body.decode("utf-8"))
+    return links
+
+
+def test_the_home_page_says_what_is_served_and_leads_everywhere(live_server: LiveServer) -> None:
+    status, headers, body = request(live_server, "/", "text/html")
+    assert status == 200
+    assert headers["content-type"].startswith("text/html")
+    page = parse(body)
+    assert page.title.startswith("innograph")
+    text = body.decode()
+    assert "This server holds 1 profile" in text
+    assert re.search(r"store version <code>\d{8}T\d{6}\.\d+Z-\d+</code>", text)
+    assert "/id/city/liverpool-city-region.html" in page.hrefs
+    assert {"/sparql", "/def/index.html"} <= set(page.hrefs)
+    schemes = [h for h in page.hrefs if h.startswith("/vocab/")]
+    assert len(schemes) == 14  # one per file in ontology/vocabularies/
+
+
+def minted(server: LiveServer) -> set[str]:
+    """Every IRI of ours that the served graph says something about."""
+    query = (
+        "SELECT DISTINCT ?s WHERE { ?s ?p ?o"
+        f" FILTER (isIRI(?s) && STRSTARTS(STR(?s), '{DATA}')) }}"
+    )
+    _, _, body = request(
+        server, "/sparql?" + urllib.parse.urlencode({"query": query}), "application/json"
+    )
+    return {row["s"]["value"] for row in json.loads(body)["results"]["bindings"]}
+
+
+def test_a_crawler_from_the_home_page_reaches_every_minted_iri(live_server: LiveServer) -> None:
+    parts = urllib.parse.urlsplit(live_server.url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    seen: set[str] = {"/"}
+    queue = deque(["/"])
+    broken: list[str] = []
+    untitled: list[str] = []
+    while queue:
+        path = queue.popleft()
+        connection.request("GET", path, headers={"Accept": "text/html"})
+        response = connection.getresponse()
+        body = response.read()
+        if response.status != 200:
+            broken.append(f"{path}: {response.status}")
+            continue
+        page = parse(body)
+        if not page.title.strip():
+            untitled.append(path)
+        for href in page.hrefs:
+            target = urllib.parse.urljoin(path, href)
+            if not target.startswith(("/id/", "/graph/", "/def/", "/vocab/")):
+                continue  # the SPARQL page and links to other sites
+            if urllib.parse.urlsplit(target).path.endswith((".ttl", ".jsonld", ".nt", ".rdf")):
+                continue  # the same page as data: test_resources checks those
+            if target not in seen:
+                seen.add(target)
+                queue.append(target)
+    connection.close()
+    assert broken == []
+    assert untitled == []
+    reached = {urllib.parse.urlsplit(p).path.removesuffix(".html") for p in seen}
+    missing = sorted(
+        iri for iri in minted(live_server) if "/" + iri.removeprefix(DATA) not in reached
+    )
+    missing = [iri for iri in missing if iri != f"{DATA}def/"]  # reached as /def/index
+    assert missing == [], f"{len(missing)} minted IRIs no page links to, e.g. {missing[:5]}"
