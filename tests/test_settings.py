@@ -50,7 +50,7 @@ def test_each_setting_has_help_and_reads_its_variable(
         value: object = not default
     elif isinstance(default, int | float):
         value = type(default)(default * 2 or 1)
-    elif name == "base_iri":
+    elif name in ("base_iri", "public_base"):
         value = "http://example.org/"
     else:
         value = type(default)("elsewhere")

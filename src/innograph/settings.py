@@ -7,6 +7,7 @@ values and never read the environment themselves. ``innograph settings`` lists t
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -74,6 +75,12 @@ class Settings:
         "Host names the server answers for, comma separated (other Host headers get 400, so no"
         " link is built from a forged one); empty: any host. Set it on a public server.",
     )
+    public_base: str = setting(
+        "",
+        "INNOGRAPH_PUBLIC_BASE",
+        "Public address of this server (e.g. https://data.example.org/), for redirects and"
+        " Content-Location behind a proxy; empty: paths, resolved against the request.",
+    )
     license: str = setting(
         "https://creativecommons.org/licenses/by/4.0/",
         "INNOGRAPH_LICENSE",
@@ -100,6 +107,12 @@ class Settings:
         for host in self.trusted_host_list:
             if "/" in host or "@" in host:
                 raise ValueError(f"trusted_hosts: expected host names, not {host!r}")
+        if self.public_base and not re.fullmatch(
+            r"https?://[^\s/?#]+(/[^\s?#]*)?/", self.public_base
+        ):
+            raise ValueError(
+                f"public_base: expected an http(s) URL ending with '/': {self.public_base!r}"
+            )
         if not self.base_iri.endswith("/"):
             raise ValueError(f"base_iri must end with '/': {self.base_iri!r}")
         for name in (

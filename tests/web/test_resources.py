@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import urllib.parse
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import rdflib
@@ -98,20 +100,40 @@ def kinds() -> Iterator[str]:
     yield "ontology"
 
 
+PUBLIC_BASE = "https://data.example.org/"
+
+
+@pytest.fixture(scope="module")
+def public_server(seed_store: Path) -> Iterator[LiveServer]:
+    """The seed served as a deployment behind a proxy would be: with a public base set."""
+    server = start_server(seed_store, {"INNOGRAPH_PUBLIC_BASE": PUBLIC_BASE})
+    yield server
+    stop_server(server)
+
+
+@pytest.mark.parametrize("deployment", ["local", "public base"])
 @pytest.mark.parametrize("kind", list(kinds()))
 def test_every_kind_of_iri_dereferences_to_turtle_with_the_conventions(
-    live_server: LiveServer, minted: dict[str, str], kind: str
+    live_server: LiveServer,
+    public_server: LiveServer,
+    minted: dict[str, str],
+    kind: str,
+    deployment: str,
 ) -> None:
+    server = live_server if deployment == "local" else public_server
+    public = PUBLIC_BASE.rstrip("/") if deployment == "public base" else ""
     iri = minted[kind]
-    status, headers, _ = request(live_server, local(iri), "text/turtle")
+    status, headers, _ = request(server, local(iri), "text/turtle")
     assert status == 303, (kind, iri)
     assert "Accept" in headers["vary"]
+    if public:
+        assert headers["location"].startswith(public + "/")
     document = urllib.parse.urlsplit(headers["location"]).path
     assert document.endswith(".ttl")
-    status, headers, body = request(live_server, document, "text/turtle")
+    status, headers, body = request(server, document, "text/turtle")
     assert status == 200
     assert headers["content-type"].startswith("text/turtle")
-    assert headers["content-location"] == document
+    assert headers["content-location"] == public + document
     assert "Accept" in headers["vary"]
     links = headers["link"]
     for suffix, media in MEDIA.items():
@@ -287,3 +309,19 @@ def test_text_from_a_profile_is_escaped_on_the_page(hostile_server: LiveServer) 
     page = body.decode()
     assert "<script>" not in page
     assert "Liverpool &lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; Region" in page
+
+
+@pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated:DeprecationWarning")  # rdflib's
+def test_the_page_embeds_its_data_as_json_ld(
+    live_server: LiveServer, minted: dict[str, str]
+) -> None:
+    path = local(minted["city"])
+    page = request(live_server, path + ".html")[2].decode()
+    found = re.search(r'<script type="application/ld\+json">(.*?)</script>', page, re.DOTALL)
+    assert found is not None
+    embedded = rdflib.Graph().parse(data=found.group(1), format="json-ld")
+    document = rdflib.Graph().parse(
+        data=request(live_server, path + ".jsonld")[2], format="json-ld"
+    )
+    assert len(embedded) > 5
+    assert isomorphic(embedded, document)

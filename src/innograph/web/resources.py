@@ -11,6 +11,7 @@ ontology and the schemes (``https://w3id.org/innograph/def/…``, ``…/vocab/�
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from urllib.parse import quote
 
@@ -107,6 +108,13 @@ def local_path(iri: str, base_iri: str) -> str | None:
     return None
 
 
+def _public(path: str) -> str:
+    """A path on this server as the public sees it: under INNOGRAPH_PUBLIC_BASE when set (a
+    deployment behind a proxy), else as it is (clients resolve it against the request)."""
+    base = runtime().settings.public_base
+    return f"{base.rstrip('/')}{path}" if base else path
+
+
 def _negotiated() -> str:
     """The document format: ``?format=`` if given, else the best Accept match by q-value."""
     named = request.args.get("format")
@@ -148,8 +156,6 @@ def _ask(version: VersionFacts, text: str, fmt: str, prefixed: bool = False) -> 
 
 
 def _inbound_count(version: VersionFacts, iri: str) -> int:
-    import json
-
     body = _ask(version, inbound_count_query(iri), "json").body
     bindings = json.loads(body)["results"]["bindings"]
     return int(bindings[0]["links"]["value"]) if bindings else 0
@@ -193,19 +199,20 @@ def resource(space: str, rest: str) -> Response:
         return _not_found(iri, fmt)
     if not document:
         target = f"{path}.{fmt}" + (f"?page={page}" if page > 1 else "")
-        return Response(status=303, headers={"Location": target})
+        return Response(status=303, headers={"Location": _public(target)})
     tag = hashlib.sha256(f"{version.id}|{iri}|{fmt}|{page}".encode()).hexdigest()[:32]
     headers = {
         "ETag": f'W/"{tag}"',
         "Last-Modified": version.last_modified,
-        "Content-Location": f"{path}.{fmt}" + (f"?page={page}" if page > 1 else ""),
+        "Content-Location": _public(f"{path}.{fmt}" + (f"?page={page}" if page > 1 else "")),
         "Link": ", ".join(_links(path, page, count)),
     }
     if request.if_none_match.contains_weak(tag):
         return Response(status=304, headers=headers)
     media, writer = DOCUMENTS[fmt]
     if writer is None:
-        body = _page(description(iri, described.body), version, path, page, count)
+        embedded = _ask(version, document_query(iri, page), "jsonld").body
+        body = _page(description(iri, described.body), version, path, page, count, embedded)
         return Response(body, content_type=f"{media}; charset=utf-8", headers=headers)
     answer = _ask(version, document_query(iri, page), writer, prefixed=True)
     if answer.encoding:
@@ -224,7 +231,9 @@ def _not_found(iri: str, fmt: str) -> Response:
     return response
 
 
-def _page(found: Description, version: VersionFacts, path: str, page: int, count: int) -> str:
+def _page(
+    found: Description, version: VersionFacts, path: str, page: int, count: int, jsonld: bytes
+) -> str:
     def link(iri: str) -> str | None:
         """The page about an IRI on this server (None for other sites' IRIs)."""
         here = local_path(iri, version.base_iri)
@@ -257,4 +266,5 @@ def _page(found: Description, version: VersionFacts, path: str, page: int, count
         documents=DOCUMENTS,
         version=version,
         sparql_link=f"/sparql?query={quote(query)}",
+        jsonld=json.loads(jsonld),
     )
