@@ -47,7 +47,7 @@ SIBLINGS: dict[str, set[str]] = {
     "web.sparql": {"http", "negotiation", "runtime", "service"},
     "web.service": {"negotiation", "runtime"},
     "web.server": {"__init__"},
-    "web.resources": {"negotiation", "runtime"},
+    "web.resources": {"negotiation", "ontology", "runtime"},
     "web.pages": {"resources", "runtime"},
     "synth.page": {"words"},
 }

@@ -16,7 +16,7 @@ import pytest
 import rdflib
 from rdflib.compare import isomorphic
 
-from conftest import SEED, LiveServer, built_store, start_server, stop_server
+from conftest import ROOT, SEED, LiveServer, built_store, start_server, stop_server
 
 DATA = "https://w3id.org/innograph/"
 MEDIA = {
@@ -247,23 +247,71 @@ def test_an_unsatisfiable_accept_is_406_naming_the_variants(
     assert all(media in message for media in MEDIA.values())
 
 
-def test_inbound_links_are_counted_and_paged(live_server: LiveServer) -> None:
-    """The ontology namespace is linked from every term (rdfs:isDefinedBy): over a hundred."""
-    first = request(live_server, "/def/index.ttl")
-    second = request(live_server, "/def/index.ttl?page=2")
-    assert first[0] == second[0] == 200
-    assert 'rel="next"' in first[1]["link"]
-    assert 'rel="next"' not in second[1]["link"]
-    namespace = rdflib.URIRef("https://w3id.org/innograph/def/")
-    pages = [rdflib.Graph().parse(data=body, format="turtle") for _, _, body in (first, second)]
-    linking = [set(graph.subjects(None, namespace)) for graph in pages]
-    assert len(linking[0]) == 100
-    assert linking[1]
-    assert not linking[0] & linking[1]
+@pytest.fixture(scope="module")
+def fragments_server(fragments_store: Path) -> Iterator[LiveServer]:
+    """The seed and the headed fragments (23 profiles), for resources with many links to them."""
+    server = start_server(fragments_store)
+    yield server
+    stop_server(server)
+
+
+def test_inbound_links_are_counted_and_paged(fragments_server: LiveServer) -> None:
+    """Every success-factor selection of 23 profiles says it is one: over a hundred links."""
+    path = "/def/SuccessFactorSelection"
+    iri = rdflib.URIRef(DATA + path.removeprefix("/"))
+    query = f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s ?p <{iri}> }}"
+    answer = request(
+        fragments_server, "/sparql?" + urllib.parse.urlencode({"query": query}), "application/json"
+    )
+    count = int(json.loads(answer[2])["results"]["bindings"][0]["n"]["value"])
+    assert count > 100
+    pages = -(-count // 100)
+    seen: set[rdflib.term.Node] = set()
+    for number in range(1, pages + 1):
+        status, headers, body = request(fragments_server, f"{path}.ttl?page={number}")
+        assert status == 200
+        assert ('rel="next"' in headers["link"]) == (number < pages)
+        linking = set(rdflib.Graph().parse(data=body, format="turtle").subjects(None, iri))
+        assert len(linking) == (100 if number < pages else count - 100 * (pages - 1))
+        assert not seen & linking
+        seen |= linking
+    assert len(seen) == count
+    status, _, body = request(fragments_server, f"{path}.html?page=2")
+    assert status == 200
+    assert f"Page 2 of {pages}".encode() in body
+    assert request(fragments_server, f"{path}.ttl?page=0")[0] == 400
+
+
+def test_the_ontology_namespace_gives_the_whole_ontology_as_data(live_server: LiveServer) -> None:
+    status, headers, _ = request(live_server, "/def/", "text/turtle")
+    assert status == 303
+    assert headers["location"].endswith("/def/index.ttl")
+    served = rdflib.Graph().parse(data=request(live_server, "/def/index.ttl")[2], format="turtle")
+    shipped = rdflib.Graph().parse(ROOT / "ontology" / "innograph.ttl", format="turtle")
+    assert isomorphic(served, shipped)
+
+
+def test_the_ontology_documentation_covers_every_term_and_the_shapes(
+    live_server: LiveServer,
+) -> None:
     status, _, body = request(live_server, "/def/index.html")
     assert status == 200
-    assert b"Page 1 of 2" in body
-    assert request(live_server, "/def/index.ttl?page=0")[0] == 400
+    page = body.decode()
+    shipped = rdflib.Graph().parse(ROOT / "ontology" / "innograph.ttl", format="turtle")
+    ig = "https://w3id.org/innograph/def/"
+    for kind in (rdflib.OWL.Class, rdflib.OWL.ObjectProperty, rdflib.OWL.DatatypeProperty):
+        for term in shipped.subjects(rdflib.RDF.type, kind):
+            if str(term).startswith(ig):
+                assert f'id="{str(term).removeprefix(ig)}"' in page, term
+    shapes = rdflib.Graph().parse(ROOT / "shapes" / "profile.ttl", format="turtle")
+    profile_shapes = [
+        str(shapes.value(s, rdflib.SH.name))
+        for s in shapes.subjects(rdflib.SH.targetClass, rdflib.URIRef(ig + "SourceDocument"))
+    ]
+    assert profile_shapes
+    source_document = page.split('id="SourceDocument"', 1)[1].split("</article>", 1)[0]
+    assert all(f"<strong>{name}</strong>" in source_document for name in profile_shapes)
+    assert page.count('href="/vocab/') == 14
 
 
 def test_documents_are_cached_per_version(live_server: LiveServer, minted: dict[str, str]) -> None:

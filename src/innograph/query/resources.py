@@ -42,6 +42,19 @@ def document_query(iri: str, page: int) -> str:
     )
 
 
+def graph_query(graph: str) -> str:
+    """Every statement of one named graph (the ontology, for the namespace document)."""
+    return f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
+
+
+SCHEMES = """PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX dct: <http://purl.org/dc/terms/>
+SELECT ?scheme ?name (COUNT(?concept) AS ?concepts) WHERE {
+  ?scheme a skos:ConceptScheme ; dct:title ?name .
+  OPTIONAL { ?concept skos:inScheme ?scheme }
+} GROUP BY ?scheme ?name ORDER BY ?name"""
+
+
 def inbound_count_query(iri: str) -> str:
     return f"SELECT (COUNT(*) AS ?links) WHERE {{ ?s ?q <{iri}> }}"
 

@@ -15,20 +15,24 @@ import json
 import re
 from urllib.parse import quote
 
+import pyoxigraph as ox
 from flask import Blueprint, Response, render_template, request
 
 from ..errors import UsageError
 from ..query.resources import (
     INBOUND_PAGE,
+    SCHEMES,
     Description,
     description,
     document_query,
+    graph_query,
     inbound_count_query,
 )
 from ..query.served import VersionFacts
 from ..query.workers import Answer, QueryRequest
 from ..vocab import IG, PREFIXES, VOCAB
 from .negotiation import NotAcceptable
+from .ontology import ontology_of, shapes_by_class
 from .runtime import current as runtime
 
 blueprint = Blueprint("resources", __name__)
@@ -155,6 +159,12 @@ def _ask(version: VersionFacts, text: str, fmt: str, prefixed: bool = False) -> 
     return answer
 
 
+def rows(version: VersionFacts, text: str) -> list[dict[str, str]]:
+    """A SELECT's solutions as plain values (for pages)."""
+    bindings = json.loads(_ask(version, text, "json").body)["results"]["bindings"]
+    return [{name: value["value"] for name, value in row.items()} for row in bindings]
+
+
 def _inbound_count(version: VersionFacts, iri: str) -> int:
     body = _ask(version, inbound_count_query(iri), "json").body
     bindings = json.loads(body)["results"]["bindings"]
@@ -193,31 +203,63 @@ def resource(space: str, rest: str) -> Response:
     page = _page_number()
     fmt = suffix if document else _negotiated()
     path = f"/{space}/{rest}"
-    described = _ask(version, document_query(iri, page), "ntriples")
-    count = _inbound_count(version, iri)
-    if described.rows == 0 and count == 0:
-        return _not_found(iri, fmt)
-    if not document:
-        target = f"{path}.{fmt}" + (f"?page={page}" if page > 1 else "")
-        return Response(status=303, headers={"Location": _public(target)})
+    located = f"{path}.{fmt}" + (f"?page={page}" if page > 1 else "")
     tag = hashlib.sha256(f"{version.id}|{iri}|{fmt}|{page}".encode()).hexdigest()[:32]
     headers = {
         "ETag": f'W/"{tag}"',
         "Last-Modified": version.last_modified,
-        "Content-Location": _public(f"{path}.{fmt}" + (f"?page={page}" if page > 1 else "")),
-        "Link": ", ".join(_links(path, page, count)),
+        "Content-Location": _public(located),
     }
-    if request.if_none_match.contains_weak(tag):
-        return Response(status=304, headers=headers)
+    if document and request.if_none_match.contains_weak(tag):
+        return Response(status=304, headers=headers)  # a version never changes: no query needed
     media, writer = DOCUMENTS[fmt]
-    if writer is None:
-        embedded = _ask(version, document_query(iri, page), "jsonld").body
-        body = _page(description(iri, described.body), version, path, page, count, embedded)
-        return Response(body, content_type=f"{media}; charset=utf-8", headers=headers)
-    answer = _ask(version, document_query(iri, page), writer, prefixed=True)
-    if answer.encoding:
-        headers["Content-Encoding"] = answer.encoding
-    return Response(answer.body, content_type=f"{media}; charset=utf-8", headers=headers)
+    ontology = iri == str(IG)  # the namespace: the whole ontology, and its documentation
+    query = graph_query(f"{version.base_iri}graph/ontology") if ontology else None
+    count = _inbound_count(version, iri)
+    if document and writer is not None:
+        answer = _ask(version, query or document_query(iri, page), writer, prefixed=True)
+        if answer.rows == 0 and count == 0:
+            return _not_found(iri, fmt)
+        headers["Link"] = ", ".join(_links(path, page, count))
+        if answer.encoding:
+            headers["Content-Encoding"] = answer.encoding
+        return Response(answer.body, content_type=f"{media}; charset=utf-8", headers=headers)
+    described = _ask(version, query or document_query(iri, page), "ntriples")
+    if described.rows == 0 and count == 0:
+        return _not_found(iri, fmt)
+    if not document:
+        return Response(status=303, headers={"Location": _public(located)})
+    headers["Link"] = ", ".join(_links(path, page, count))
+    if ontology:
+        body = _ontology_page(version, described.body, path)
+    else:
+        body = _page(description(iri, described.body), version, path, page, count, described.body)
+    return Response(body, content_type=f"{media}; charset=utf-8", headers=headers)
+
+
+def _ontology_page(version: VersionFacts, ntriples: bytes, path: str) -> str:
+    def link(iri: str) -> str | None:
+        here = local_path(iri, version.base_iri)
+        return None if here is None else f"{here}.html"
+
+    def curie(iri: str) -> str:
+        for name, namespace in {**PREFIXES, **DISPLAY_PREFIXES}.items():
+            if iri.startswith(namespace) and len(iri) > len(namespace):
+                return f"{name}:{iri[len(namespace) :]}"
+        return iri
+
+    return render_template(
+        "ontology.html",
+        ontology=ontology_of(ntriples),
+        shapes=shapes_by_class(),
+        schemes=rows(version, SCHEMES),
+        link=link,
+        curie=curie,
+        path=path,
+        documents=DOCUMENTS,
+        version=version,
+        namespace=str(IG),
+    )
 
 
 def _not_found(iri: str, fmt: str) -> Response:
@@ -231,8 +273,14 @@ def _not_found(iri: str, fmt: str) -> Response:
     return response
 
 
+def _as_jsonld(ntriples: bytes) -> bytes:
+    """The document's statements as JSON-LD, to embed in its page."""
+    triples = ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES)
+    return ox.serialize(triples, format=ox.RdfFormat.JSON_LD) or b"[]"
+
+
 def _page(
-    found: Description, version: VersionFacts, path: str, page: int, count: int, jsonld: bytes
+    found: Description, version: VersionFacts, path: str, page: int, count: int, ntriples: bytes
 ) -> str:
     def link(iri: str) -> str | None:
         """The page about an IRI on this server (None for other sites' IRIs)."""
@@ -266,5 +314,5 @@ def _page(
         documents=DOCUMENTS,
         version=version,
         sparql_link=f"/sparql?query={quote(query)}",
-        jsonld=json.loads(jsonld),
+        jsonld=json.loads(_as_jsonld(ntriples)),
     )
