@@ -4,6 +4,7 @@ the seed, the real fragments, their flattened renderings) and served by the prod
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
 import subprocess
@@ -19,7 +20,7 @@ import pytest
 
 from innograph import store
 from innograph.pipeline import build, survey_options
-from innograph.records import SurveyOptions
+from innograph.records import Choice, Person, Sourced, SurveyOptions
 from innograph.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,6 +50,25 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             if where.startswith(prefix):
                 for marker in markers:
                     item.add_marker(marker)
+
+
+def sourced_values(value: object, path: str = "") -> list[tuple[str, str, int, int]]:
+    """(path, text, first, last) for every value in the record that remembers its lines."""
+    found: list[tuple[str, str, int, int]] = []
+    if isinstance(value, Choice):
+        return [(path, value.wording, value.span.first, value.span.last)]
+    if isinstance(value, Person):
+        return [(path, value.name, value.span.first, value.span.last)]
+    if isinstance(value, Sourced):
+        text = str(value.value).lower() if isinstance(value.value, bool) else str(value.value)
+        return [(path, text, value.span.first, value.span.last)]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for field in dataclasses.fields(value):
+            found += sourced_values(getattr(value, field.name), f"{path}.{field.name}")
+    elif isinstance(value, tuple):
+        for index, item in enumerate(value):
+            found += sourced_values(item, f"{path}[{index}]")
+    return found
 
 
 @pytest.fixture(scope="session")
@@ -204,5 +224,13 @@ def live_server(seed_store: Path) -> Iterator[LiveServer]:
             "INNOGRAPH_MAX_RESULT_BYTES": str(LIVE_MAX_RESULT_BYTES),
         },
     )
+    yield server
+    stop_server(server)
+
+
+@pytest.fixture(scope="session")
+def fragments_server(fragments_store: Path) -> Iterator[LiveServer]:
+    """The seed and the headed fragments (23 profiles) served over real HTTP."""
+    server = start_server(fragments_store)
     yield server
     stop_server(server)

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pyoxigraph as ox
 import pytest
 from rdflib import Literal
 
-from conftest import SEED
+from conftest import SEED, sourced_values
 from innograph.mapping import SourceDocument, city_key, map_profile
 from innograph.parsing import parse_bytes
-from innograph.records import Choice, ParsedProfile, Person, Sourced, SurveyOptions
+from innograph.records import ParsedProfile, SurveyOptions
 
 IG = "https://w3id.org/innograph/def/"
 PREFIXES = f"PREFIX ig: <{IG}>\nPREFIX org: <http://www.w3.org/ns/org#>\n"
@@ -36,25 +34,6 @@ def select(store: ox.Store, query: str) -> list[tuple[str, ...]]:
     solutions = store.query(query)
     names = [v.value for v in solutions.variables]
     return [tuple(s[n].value for n in names) for s in solutions]
-
-
-def sourced_values(value: object, path: str = "") -> list[tuple[str, str, int, int]]:
-    """(path, text, first, last) for every value in the record that remembers its lines."""
-    found: list[tuple[str, str, int, int]] = []
-    if isinstance(value, Choice):
-        return [(path, value.wording, value.span.first, value.span.last)]
-    if isinstance(value, Person):
-        return [(path, value.name, value.span.first, value.span.last)]
-    if isinstance(value, Sourced):
-        text = str(value.value).lower() if isinstance(value.value, bool) else str(value.value)
-        return [(path, text, value.span.first, value.span.last)]
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        for field in dataclasses.fields(value):
-            found += sourced_values(getattr(value, field.name), f"{path}.{field.name}")
-    elif isinstance(value, tuple):
-        for index, item in enumerate(value):
-            found += sourced_values(item, f"{path}[{index}]")
-    return found
 
 
 def test_every_value_of_the_record_is_in_the_graph_with_its_line(

@@ -247,14 +247,6 @@ def test_an_unsatisfiable_accept_is_406_naming_the_variants(
     assert all(media in message for media in MEDIA.values())
 
 
-@pytest.fixture(scope="module")
-def fragments_server(fragments_store: Path) -> Iterator[LiveServer]:
-    """The seed and the headed fragments (23 profiles), for resources with many links to them."""
-    server = start_server(fragments_store)
-    yield server
-    stop_server(server)
-
-
 def test_inbound_links_are_counted_and_paged(fragments_server: LiveServer) -> None:
     """Every success-factor selection of 23 profiles says it is one: over a hundred links."""
     path = "/def/SuccessFactorSelection"

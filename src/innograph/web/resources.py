@@ -19,6 +19,7 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, render_template, request
 
 from ..errors import UsageError
+from ..query.profiles import ProfileView, city_profiles, city_query
 from ..query.resources import (
     INBOUND_PAGE,
     SCHEMES,
@@ -204,7 +205,8 @@ def resource(space: str, rest: str) -> Response:
     fmt = suffix if document else _negotiated()
     path = f"/{space}/{rest}"
     located = f"{path}.{fmt}" + (f"?page={page}" if page > 1 else "")
-    tag = hashlib.sha256(f"{version.id}|{iri}|{fmt}|{page}".encode()).hexdigest()[:32]
+    view = request.args.get("view", "")
+    tag = hashlib.sha256(f"{version.id}|{iri}|{fmt}|{page}|{view}".encode()).hexdigest()[:32]
     headers = {
         "ETag": f'W/"{tag}"',
         "Last-Modified": version.last_modified,
@@ -230,10 +232,16 @@ def resource(space: str, rest: str) -> Response:
     if not document:
         return Response(status=303, headers={"Location": _public(located)})
     headers["Link"] = ", ".join(_links(path, page, count))
+    found = description(iri, described.body)
     if ontology:
         body = _ontology_page(version, described.body, path)
+    elif f"{IG}City" in found.types.get(iri, []) and page == 1 and not request.args.get("view"):
+        statements = _ask(version, city_query(iri), "ntriples").body
+        body = _page(
+            found, version, path, page, count, described.body, city_profiles(iri, statements)
+        )
     else:
-        body = _page(description(iri, described.body), version, path, page, count, described.body)
+        body = _page(found, version, path, page, count, described.body)
     return Response(body, content_type=f"{media}; charset=utf-8", headers=headers)
 
 
@@ -280,8 +288,16 @@ def _as_jsonld(ntriples: bytes) -> bytes:
 
 
 def _page(
-    found: Description, version: VersionFacts, path: str, page: int, count: int, ntriples: bytes
+    found: Description,
+    version: VersionFacts,
+    path: str,
+    page: int,
+    count: int,
+    ntriples: bytes,
+    profiles: list[ProfileView] | None = None,
 ) -> str:
+    """A resource's page; a city's reads like its profiles when ``profiles`` are given."""
+
     def link(iri: str) -> str | None:
         """The page about an IRI on this server (None for other sites' IRIs)."""
         here = local_path(iri, version.base_iri)
@@ -303,7 +319,8 @@ def _page(
     pages = max(1, -(-count // INBOUND_PAGE))
     query = f"DESCRIBE <{found.iri}>"
     return render_template(
-        "resource.html",
+        "resource.html" if profiles is None else "city.html",
+        profiles=profiles,
         found=found,
         path=path,
         link=link,
