@@ -1,5 +1,6 @@
 """The pages as a reader follows them: the home page, and a crawler that starts there and must
-reach every IRI the seed build mints, with no broken link and a title on every page."""
+reach every IRI the build mints (the seed, the fragments, the flattened renderings), with no
+broken link and a title on every page."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ import json
 import re
 import urllib.parse
 from collections import deque
+from collections.abc import Iterator
 from html.parser import HTMLParser
+from pathlib import Path
 
-from test_resources import request
+import pytest
+from test_resources import request as fetch
 
-from conftest import LiveServer
+from conftest import LiveServer, start_server, stop_server
 
 DATA = "https://w3id.org/innograph/"
 
@@ -46,7 +50,7 @@ def parse(body: bytes) -> Links:
 
 
 def test_the_home_page_says_what_is_served_and_leads_everywhere(live_server: LiveServer) -> None:
-    status, headers, body = request(live_server, "/", "text/html")
+    status, headers, body = fetch(live_server, "/", "text/html")
     assert status == 200
     assert headers["content-type"].startswith("text/html")
     page = parse(body)
@@ -66,13 +70,25 @@ def minted(server: LiveServer) -> set[str]:
         "SELECT DISTINCT ?s WHERE { ?s ?p ?o"
         f" FILTER (isIRI(?s) && STRSTARTS(STR(?s), '{DATA}')) }}"
     )
-    _, _, body = request(
+    _, _, body = fetch(
         server, "/sparql?" + urllib.parse.urlencode({"query": query}), "application/json"
     )
     return {row["s"]["value"] for row in json.loads(body)["results"]["bindings"]}
 
 
-def test_a_crawler_from_the_home_page_reaches_every_minted_iri(live_server: LiveServer) -> None:
+@pytest.fixture(scope="module")
+def flat_server(flat_store: Path) -> Iterator[LiveServer]:
+    server = start_server(flat_store)
+    yield server
+    stop_server(server)
+
+
+@pytest.mark.parametrize("data", ["seed", "seed and headed fragments", "flattened renderings"])
+def test_a_crawler_from_the_home_page_reaches_every_minted_iri(
+    request: pytest.FixtureRequest, data: str
+) -> None:
+    fixture = {"seed": "live_server", "seed and headed fragments": "fragments_server"}
+    live_server: LiveServer = request.getfixturevalue(fixture.get(data, "flat_server"))
     parts = urllib.parse.urlsplit(live_server.url)
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
     seen: set[str] = {"/"}
