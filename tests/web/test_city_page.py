@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 import pytest
 from test_resources import request
 
-from conftest import ROOT, SEED, LiveServer, sourced_values
+from conftest import ROOT, SEED, LiveServer, built_store, sourced_values, start_server, stop_server
 from innograph.parsing import parse_bytes
 from innograph.records import SurveyOptions
 
@@ -140,3 +140,35 @@ def test_the_city_page_renders_in_chromium(live_server: LiveServer) -> None:
         page.screenshot(path=str(SCREENSHOTS / "city-page.png"), full_page=True)
         browser.close()
     assert errors == []
+
+
+def bar(page: str, chart: str, label: str) -> str:
+    """The "N of M" a chart on the page gives one option."""
+    figure = page.split(f"{chart}:", 1)[1].split("</figure>", 1)[0]
+    found = re.search(
+        rf">(?:◆ )?{re.escape(label)}</text>.*?>(\d+ of \d+)</text>", figure, re.DOTALL
+    )
+    assert found is not None, (chart, label)
+    return found.group(1)
+
+
+def test_the_charts_are_computed_from_the_store(
+    live_server: LiveServer, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A second city choosing the same policy area moves the bar: the chart is the data's."""
+    alone = request(live_server, CITY_PAGE)[2].decode()
+    assert bar(alone, "Policy areas", "Health") == "1 of 1"
+    assert "◆ Health" in alone
+    folder = tmp_path_factory.mktemp("two-cities")
+    (folder / SEED.name).write_bytes(SEED.read_bytes())
+    other = SEED.read_text(encoding="utf-8").replace("Economic Development\n", "Culture\n", 1)
+    (folder / "another-city.txt").write_text(other, encoding="utf-8")
+    server = start_server(built_store([folder], folder / "store"))
+    try:
+        both = request(server, CITY_PAGE)[2].decode()
+    finally:
+        stop_server(server)
+    assert bar(both, "Policy areas", "Health") == "2 of 2"
+    assert bar(both, "Policy areas", "Economic Development") == "1 of 2"
+    assert bar(both, "Policy areas", "Culture") == "1 of 2"
+    assert "◆ Culture" not in both  # the other city's choice, not this one's

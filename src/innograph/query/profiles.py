@@ -40,6 +40,15 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     ("Data availability", ("dataAvailabilityCount", "dataAvailability")),
 )
+# The city's choices set beside all cities in the store: (title, the profile's property).
+COMPARED = (
+    ("Policy areas", "policyFocus"),
+    ("Critical success factors", "successFactor"),
+    ("Innovation roles", "role"),
+    ("Funding sources", "fundingSource"),
+)
+
+
 # What an explicit yes or no reads as.
 ANSWERS = {
     "hasExplicitStrategy": (
@@ -98,6 +107,7 @@ class ProfileView:
     header: list[tuple[str, Fact]] = field(default_factory=list)
     sections: list[Section] = field(default_factory=list)
     truncated_at: int | None = None
+    chosen: dict[str, set[str]] = field(default_factory=dict)  # property -> concepts chosen
 
 
 Statements = dict[str, dict[str, list[ox.NamedNode | ox.BlankNode | ox.Literal]]]
@@ -235,9 +245,58 @@ def city_profiles(city: str, ntriples: bytes) -> list[ProfileView]:
         view.header += _stated(said, profile)
         for title, prop in HEADER:
             view.header += [(title, fact) for fact in _facts(said, profile, prop)]
+        for _, prop in COMPARED:
+            view.chosen[prop] = {f.concept for f in _facts(said, profile, prop) if f.concept}
         for title, props in SECTIONS:
             view.sections.append(
                 Section(title, [f for p in props for f in _facts(said, profile, p)])
             )
         views.append(view)
     return sorted(views, key=lambda v: v.wave, reverse=True)
+
+
+def comparison_query(prop: str) -> str:
+    """How many cities chose each survey option through ``prop``, and how many answered at all
+    (the denominator: cities whose profile lists anything there)."""
+    return (
+        "PREFIX ig: <https://w3id.org/innograph/def/>\n"
+        f"PREFIX skos: <{SKOS}>\n"
+        "SELECT ?concept ?label ?cities ?answered WHERE {\n"
+        "  { SELECT ?concept (COUNT(DISTINCT ?city) AS ?cities) WHERE {\n"
+        f"      ?profile ig:city ?city ; ig:{prop} ?choice . ?choice ig:concept ?concept .\n"
+        "      FILTER NOT EXISTS { ?concept ig:surveyOption false } } GROUP BY ?concept }\n"
+        "  { SELECT (COUNT(DISTINCT ?city) AS ?answered) WHERE {\n"
+        f"      ?profile ig:city ?city ; ig:{prop} ?any }} }}\n"
+        "  OPTIONAL { ?concept skos:prefLabel ?label }\n"
+        "} ORDER BY DESC(?cities) ?label"
+    )
+
+
+@dataclass(frozen=True)
+class Bar:
+    concept: str
+    label: str
+    cities: int
+    chosen: bool
+
+
+@dataclass(frozen=True)
+class Chart:
+    title: str
+    answered: int
+    bars: tuple[Bar, ...]
+
+
+def chart(title: str, rows: list[dict[str, str]], chosen: set[str]) -> Chart:
+    """A comparison chart from ``comparison_query``'s rows, marking this city's choices."""
+    answered = int(rows[0]["answered"]) if rows else 0
+    bars = tuple(
+        Bar(
+            row["concept"],
+            row.get("label") or row["concept"].rsplit("/", 1)[-1],
+            int(row["cities"]),
+            row["concept"] in chosen,
+        )
+        for row in rows
+    )
+    return Chart(title, answered, bars)

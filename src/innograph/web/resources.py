@@ -19,7 +19,15 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, render_template, request
 
 from ..errors import UsageError
-from ..query.profiles import ProfileView, city_profiles, city_query
+from ..query.profiles import (
+    COMPARED,
+    Chart,
+    ProfileView,
+    chart,
+    city_profiles,
+    city_query,
+    comparison_query,
+)
 from ..query.resources import (
     INBOUND_PAGE,
     SCHEMES,
@@ -236,10 +244,12 @@ def resource(space: str, rest: str) -> Response:
     if ontology:
         body = _ontology_page(version, described.body, path)
     elif f"{IG}City" in found.types.get(iri, []) and page == 1 and not request.args.get("view"):
-        statements = _ask(version, city_query(iri), "ntriples").body
-        body = _page(
-            found, version, path, page, count, described.body, city_profiles(iri, statements)
-        )
+        profiles = city_profiles(iri, _ask(version, city_query(iri), "ntriples").body)
+        charts = [
+            chart(title, rows(version, comparison_query(prop)), _chosen(profiles, prop))
+            for title, prop in COMPARED
+        ]
+        body = _page(found, version, path, page, count, described.body, profiles, charts)
     else:
         body = _page(found, version, path, page, count, described.body)
     return Response(body, content_type=f"{media}; charset=utf-8", headers=headers)
@@ -281,6 +291,10 @@ def _not_found(iri: str, fmt: str) -> Response:
     return response
 
 
+def _chosen(profiles: list[ProfileView], prop: str) -> set[str]:
+    return {concept for view in profiles for concept in view.chosen.get(prop, set())}
+
+
 def _as_jsonld(ntriples: bytes) -> bytes:
     """The document's statements as JSON-LD, to embed in its page."""
     triples = ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES)
@@ -295,6 +309,7 @@ def _page(
     count: int,
     ntriples: bytes,
     profiles: list[ProfileView] | None = None,
+    charts: list[Chart] | None = None,
 ) -> str:
     """A resource's page; a city's reads like its profiles when ``profiles`` are given."""
 
@@ -321,6 +336,7 @@ def _page(
     return render_template(
         "resource.html" if profiles is None else "city.html",
         profiles=profiles,
+        charts=charts or [],
         found=found,
         path=path,
         link=link,
