@@ -124,3 +124,47 @@ def test_a_crawler_from_the_home_page_reaches_every_minted_iri(
     )
     missing = [iri for iri in missing if iri != f"{DATA}def/"]  # reached as /def/index
     assert missing == [], f"{len(missing)} minted IRIs no page links to, e.g. {missing[:5]}"
+
+
+def count(server: LiveServer, query: str) -> int:
+    prefixes = (
+        "PREFIX ig: <https://w3id.org/innograph/def/>"
+        " PREFIX skos: <http://www.w3.org/2004/02/skos/core#> "
+    )
+    url = "/sparql?" + urllib.parse.urlencode({"query": prefixes + query})
+    _, _, body = fetch(server, url, "application/json")
+    return int(json.loads(body)["results"]["bindings"][0]["n"]["value"])
+
+
+def rows_of(body: bytes) -> int:
+    return body.decode().split("<tbody>", 1)[1].split("</tbody>", 1)[0].count("<tr>")
+
+
+def test_the_cities_index_filters_by_wave_and_country(fragments_server: LiveServer) -> None:
+    every = count(fragments_server, "SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE { ?p ig:city ?c }")
+    status, _, body = fetch(fragments_server, "/cities")
+    assert status == 200
+    assert rows_of(body) == every > 15
+    in_2018 = count(
+        fragments_server,
+        "SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE"
+        " { ?p ig:city ?c ; ig:surveyWave/skos:notation '2018' }",
+    )
+    assert rows_of(fetch(fragments_server, "/cities?wave=2018")[2]) == in_2018 < every
+    american = count(
+        fragments_server,
+        "SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE { ?p ig:city ?c ; ig:countryName 'United States' }",
+    )
+    body = fetch(fragments_server, "/cities?country=United+States")[2]
+    assert rows_of(body) == american > 5
+    status, _, body = fetch(fragments_server, "/cities?wave=1999")
+    assert status == 400
+    assert "2018" in json.loads(body)["error"]
+
+
+def test_the_organisations_index_lists_every_one_named(fragments_server: LiveServer) -> None:
+    named = count(fragments_server, "SELECT (COUNT(DISTINCT ?e) AS ?n) WHERE { ?m ig:mentions ?e }")
+    status, _, body = fetch(fragments_server, "/organisations")
+    assert status == 200
+    assert rows_of(body) == named > 20
+    assert "Code for America" in body.decode()

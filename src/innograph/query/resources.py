@@ -110,3 +110,30 @@ def natural(text: str) -> tuple[tuple[int, int | str], ...]:
     return tuple(
         (0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", text)
     )
+
+
+CITIES = """PREFIX ig: <https://w3id.org/innograph/def/>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+SELECT ?city (GROUP_CONCAT(DISTINCT COALESCE(?label, ""); separator=" / ") AS ?name)
+       (GROUP_CONCAT(DISTINCT COALESCE(?country, ""); separator="; ") AS ?countries)
+       (GROUP_CONCAT(DISTINCT COALESCE(?year, "wave not stated"); separator=", ") AS ?waves)
+WHERE {
+  ?profile ig:city ?city .
+  OPTIONAL { ?city rdfs:label ?label }
+  OPTIONAL { ?profile ig:countryName ?country }
+  OPTIONAL { ?profile ig:surveyWave ?wave OPTIONAL { ?wave skos:notation ?year } }
+} GROUP BY ?city ORDER BY ?name ?city"""  # an unbound value would void a whole GROUP_CONCAT
+
+NAMED = """PREFIX ig: <https://w3id.org/innograph/def/>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX foaf: <http://xmlns.com/foaf/0.1/>
+SELECT ?entity ?name ?kind (COUNT(DISTINCT ?mention) AS ?mentions)
+       (GROUP_CONCAT(DISTINCT ?cityName; separator="; ") AS ?cities) WHERE {
+  ?mention ig:mentions ?entity .
+  ?entity a ?kind .
+  VALUES ?kind { foaf:Organization ig:Initiative }
+  OPTIONAL { ?entity rdfs:label ?name }
+  OPTIONAL { ?profile ig:city ?city ; ?section ?item . ?item ig:mention ?mention .
+             ?city rdfs:label ?cityName }
+} GROUP BY ?entity ?name ?kind ORDER BY ?kind ?name"""

@@ -4,22 +4,15 @@ from the query workers, so they follow the served version."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, render_template, request
 
-from ..query.resources import SCHEMES
+from ..errors import UsageError
+from ..query.resources import CITIES, NAMED, SCHEMES
+from ..query.served import VersionFacts
 from .resources import local_path, rows
 from .runtime import current as runtime
 
 blueprint = Blueprint("pages", __name__)
-
-CITIES = """PREFIX ig: <https://w3id.org/innograph/def/>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-SELECT ?city ?name (GROUP_CONCAT(DISTINCT ?year; separator=", ") AS ?waves) WHERE {
-  ?profile ig:city ?city .
-  OPTIONAL { ?city rdfs:label ?name }
-  OPTIONAL { ?profile ig:surveyWave ?wave OPTIONAL { ?wave skos:notation ?year } }
-} GROUP BY ?city ?name ORDER BY ?name ?city"""
 
 
 @blueprint.route("/")
@@ -32,8 +25,75 @@ def home() -> Response:
     page = render_template(
         "home.html",
         version=version,
-        cities=rows(version, CITIES),
+        cities=_cities(version),
         schemes=rows(version, SCHEMES),
         link=link,
+    )
+    return Response(page, content_type="text/html; charset=utf-8")
+
+
+def _cities(version: VersionFacts) -> list[dict[str, str]]:
+    """Every city with its names, countries and waves (empty parts, from COALESCE, dropped)."""
+    found = rows(version, CITIES)
+    for row in found:
+        row["name"] = " / ".join(n for n in row.get("name", "").split(" / ") if n)
+        row["countries"] = "; ".join(c for c in row.get("countries", "").split("; ") if c)
+    return found
+
+
+def _choose(name: str, value: str | None, allowed: list[str]) -> str | None:
+    """A filter value, which must be one the data has (400 naming them otherwise)."""
+    if value is None or value == "":
+        return None
+    if value not in allowed:
+        raise UsageError(
+            f"{name}: {value!r} is not in the data; choose one of {', '.join(allowed)}"
+        )
+    return value
+
+
+@blueprint.route("/cities")
+def cities() -> Response:
+    """Every city in the store, filtered by survey wave and country."""
+    version = runtime().version()
+    every = _cities(version)
+    waves = sorted({w for row in every for w in row.get("waves", "").split(", ") if w})
+    countries = sorted({c for row in every for c in row.get("countries", "").split("; ") if c})
+    wave = _choose("wave", request.args.get("wave"), waves)
+    country = _choose("country", request.args.get("country"), countries)
+    shown = [
+        row
+        for row in every
+        if (wave is None or wave in row.get("waves", "").split(", "))
+        and (country is None or country in row.get("countries", "").split("; "))
+    ]
+
+    def link(iri: str) -> str | None:
+        return local_path(iri, version.base_iri)
+
+    page = render_template(
+        "cities.html",
+        version=version,
+        cities=shown,
+        total=len(every),
+        waves=waves,
+        countries=countries,
+        wave=wave,
+        country=country,
+        link=link,
+    )
+    return Response(page, content_type="text/html; charset=utf-8")
+
+
+@blueprint.route("/organisations")
+def organisations() -> Response:
+    """The organisations and initiatives named in the profiles' narratives."""
+    version = runtime().version()
+
+    def link(iri: str) -> str | None:
+        return local_path(iri, version.base_iri)
+
+    page = render_template(
+        "organisations.html", version=version, named=rows(version, NAMED), link=link
     )
     return Response(page, content_type="text/html; charset=utf-8")
