@@ -49,6 +49,7 @@ SIBLINGS: dict[str, set[str]] = {
     "web.server": {"__init__"},
     "web.resources": {"negotiation", "ontology", "runtime"},
     "web.pages": {"resources", "runtime"},
+    "web.dataset": {"resources", "runtime"},
     "synth.page": {"words"},
 }
 

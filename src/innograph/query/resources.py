@@ -137,3 +137,15 @@ SELECT ?entity ?name ?kind (COUNT(DISTINCT ?mention) AS ?mentions)
   OPTIONAL { ?profile ig:city ?city ; ?section ?item . ?item ig:mention ?mention .
              ?city rdfs:label ?cityName }
 } GROUP BY ?entity ?name ?kind ORDER BY ?kind ?name"""
+
+
+# Dataset statistics for the VoID description, over the default graph (the merge of all graphs).
+STATISTICS = """SELECT (COUNT(*) AS ?triples) (COUNT(DISTINCT ?s) AS ?distinctSubjects)
+       (COUNT(DISTINCT ?o) AS ?distinctObjects) (COUNT(DISTINCT ?p) AS ?properties)
+WHERE { ?s ?p ?o }"""
+ENTITIES = """SELECT (COUNT(DISTINCT ?s) AS ?entities) (COUNT(DISTINCT ?c) AS ?classes)
+WHERE { ?s a ?c FILTER isIRI(?s) }"""
+CLASS_PARTITIONS = """SELECT ?class (COUNT(DISTINCT ?s) AS ?entities)
+WHERE { ?s a ?class } GROUP BY ?class ORDER BY ?class"""
+PROPERTY_PARTITIONS = """SELECT ?property (COUNT(*) AS ?triples)
+WHERE { ?s ?property ?o } GROUP BY ?property ORDER BY ?property"""

@@ -121,14 +121,22 @@ def local_path(iri: str, base_iri: str) -> str | None:
     return None
 
 
-def _public(path: str) -> str:
+def public(path: str) -> str:
     """A path on this server as the public sees it: under INNOGRAPH_PUBLIC_BASE when set (a
     deployment behind a proxy), else as it is (clients resolve it against the request)."""
     base = runtime().settings.public_base
     return f"{base.rstrip('/')}{path}" if base else path
 
 
-def _negotiated() -> str:
+def absolute(path: str) -> str:
+    """A path on this server as an absolute IRI: under the public base when set, else under the
+    address the request came to (INNOGRAPH_TRUSTED_HOSTS guards it, as for the SPARQL service
+    description)."""
+    base = runtime().settings.public_base or request.url_root
+    return f"{base.rstrip('/')}{path}"
+
+
+def negotiated() -> str:
     """The document format: ``?format=`` if given, else the best Accept match by q-value."""
     named = request.args.get("format")
     if named is not None:
@@ -210,7 +218,7 @@ def resource(space: str, rest: str) -> Response:
     version = runtime().version()
     iri = to_iri(space, rest, version.base_iri)
     page = _page_number()
-    fmt = suffix if document else _negotiated()
+    fmt = suffix if document else negotiated()
     path = f"/{space}/{rest}"
     located = f"{path}.{fmt}" + (f"?page={page}" if page > 1 else "")
     view = request.args.get("view", "")
@@ -218,7 +226,7 @@ def resource(space: str, rest: str) -> Response:
     headers = {
         "ETag": f'W/"{tag}"',
         "Last-Modified": version.last_modified,
-        "Content-Location": _public(located),
+        "Content-Location": public(located),
     }
     if document and request.if_none_match.contains_weak(tag):
         return Response(status=304, headers=headers)  # a version never changes: no query needed
@@ -238,7 +246,7 @@ def resource(space: str, rest: str) -> Response:
     if described.rows == 0 and count == 0:
         return _not_found(iri, fmt)
     if not document:
-        return Response(status=303, headers={"Location": _public(located)})
+        return Response(status=303, headers={"Location": public(located)})
     headers["Link"] = ", ".join(_links(path, page, count))
     found = description(iri, described.body)
     if ontology:
