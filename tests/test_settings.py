@@ -55,3 +55,11 @@ def test_each_setting_has_help_and_reads_its_variable(
     else:
         value = type(default)("elsewhere")
     assert getattr(Settings.from_env({env: str(value).lower()}), name) == value
+
+
+@pytest.mark.parametrize(
+    "base", ["data.example.org", "https://data.example.org", "https://data.example.org/sub/"]
+)
+def test_a_public_base_is_a_bare_http_origin_with_a_slash(base: str) -> None:
+    with pytest.raises(ValueError, match="public_base"):
+        Settings(public_base=base)

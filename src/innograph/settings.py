@@ -78,8 +78,8 @@ class Settings:
     public_base: str = setting(
         "",
         "INNOGRAPH_PUBLIC_BASE",
-        "Public address of this server (e.g. https://data.example.org/), for redirects and"
-        " Content-Location behind a proxy; empty: paths, resolved against the request.",
+        "Public address of this server (e.g. https://data.example.org/, no path), for redirects"
+        " and Content-Location behind a proxy; empty: paths, resolved against the request.",
     )
     license: str = setting(
         "https://creativecommons.org/licenses/by/4.0/",
@@ -107,9 +107,7 @@ class Settings:
         for host in self.trusted_host_list:
             if "/" in host or "@" in host:
                 raise ValueError(f"trusted_hosts: expected host names, not {host!r}")
-        if self.public_base and not re.fullmatch(
-            r"https?://[^\s/?#]+(/[^\s?#]*)?/", self.public_base
-        ):
+        if self.public_base and not re.fullmatch(r"https?://[^\s/?#]+/", self.public_base):
             raise ValueError(
                 f"public_base: expected an http(s) URL ending with '/': {self.public_base!r}"
             )

@@ -365,3 +365,84 @@ def test_the_page_embeds_its_data_as_json_ld(
     )
     assert len(embedded) > 5
     assert isomorphic(embedded, document)
+
+
+# --- regressions found in review ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("page", ["%C2%B2", "9" * 5000, "99999999999999999999", "-1", "0", "1.5"])
+def test_a_page_that_is_not_a_small_number_is_400(live_server: LiveServer, page: str) -> None:
+    status, _, body = request(live_server, f"/id/city/liverpool-city-region.ttl?page={page}")
+    assert status == 400
+    assert json.loads(body)["error"].startswith("page:")
+
+
+def test_a_page_past_the_last_is_404(live_server: LiveServer) -> None:
+    assert request(live_server, "/id/source/liverpool-city-region.ttl?page=1")[0] == 200
+    assert request(live_server, "/id/source/liverpool-city-region.ttl?page=2")[0] == 404
+
+
+def test_paging_links_keep_the_format_and_go_both_ways(fragments_server: LiveServer) -> None:
+    _, first, _ = request(fragments_server, "/def/SuccessFactorSelection.ttl")
+    assert '</def/SuccessFactorSelection.ttl?page=2>; rel="next"' in first["link"]
+    _, second, _ = request(fragments_server, "/def/SuccessFactorSelection.jsonld?page=2")
+    assert '</def/SuccessFactorSelection.jsonld>; rel="prev"' in second["link"]
+    assert '</def/SuccessFactorSelection.ttl?page=2>; rel="alternate"' in second["link"]
+
+
+def test_if_none_match_star_does_not_hide_an_unknown_iri(live_server: LiveServer) -> None:
+    status, _, _ = request(live_server, "/id/city/atlantis.ttl", **{"If-None-Match": "*"})
+    assert status == 404
+
+
+def test_a_304_varies_as_its_200(live_server: LiveServer, minted: dict[str, str]) -> None:
+    path = local(minted["city"]) + ".ttl"
+    _, got, _ = request(live_server, path)
+    status, again, _ = request(live_server, path, **{"If-None-Match": got["etag"]})
+    assert status == 304
+    assert "Accept-Encoding" in again["vary"]
+
+
+def test_the_generic_view_of_a_city_keeps_its_name(live_server: LiveServer) -> None:
+    path = "/id/city/liverpool-city-region"
+    status, headers, _ = request(live_server, path + "?view=resource", "text/html")
+    assert status == 303
+    assert headers["location"].endswith(f"{path}.html?view=resource")
+    _, headers, _ = request(live_server, path + ".html?view=resource")
+    assert headers["content-location"] == f"{path}.html?view=resource"
+
+
+def test_every_named_graph_and_the_ontology_version_dereference(live_server: LiveServer) -> None:
+    for path in ("/graph/ontology", "/graph/vocabularies", "/def/0.1.0"):
+        status, headers, _ = request(live_server, path, "text/turtle")
+        assert status == 303, path
+        assert request(live_server, urllib.parse.urlsplit(headers["location"]).path)[0] == 200
+
+
+def test_an_iri_that_is_not_http_is_never_a_link(tmp_path_factory: pytest.TempPathFactory) -> None:
+    folder = tmp_path_factory.mktemp("javascript")
+    text = "# source: javascript:alert(document.domain)//\n" + SEED.read_text(encoding="utf-8")
+    (folder / SEED.name).write_text(text, encoding="utf-8")
+    server = start_server(built_store([folder], folder / "store"))
+    try:
+        status, _, body = request(server, "/id/source/liverpool-city-region.html")
+    finally:
+        stop_server(server)
+    assert status == 200
+    page = body.decode()
+    assert "javascript:alert" in page  # shown as text
+    assert 'href="javascript:' not in page
+
+
+def test_a_document_cut_at_the_limits_says_so(fragments_store: Path) -> None:
+    server = start_server(fragments_store, {"INNOGRAPH_MAX_ROWS": "300"})
+    try:
+        status, headers, body = request(server, "/def/index.nt")
+        city = request(server, "/id/city/toronto-ca.html")
+    finally:
+        stop_server(server)
+    assert status == 200
+    assert headers["x-result-truncated"] == "true"
+    assert body.count(b"\n") == 300
+    assert city[1]["x-result-truncated"] == "true"
+    assert b"limits cut the data behind this page short" in city[2]

@@ -252,7 +252,12 @@ def city_profiles(city: str, ntriples: bytes) -> list[ProfileView]:
                 Section(title, [f for p in props for f in _facts(said, profile, p)])
             )
         views.append(view)
-    return sorted(views, key=lambda v: v.wave, reverse=True)
+    return sorted(views, key=_newest_first)
+
+
+def _newest_first(view: ProfileView) -> tuple[bool, int]:
+    year = re.search(r"\d{4}", view.wave)
+    return (year is None, -int(year.group()) if year else 0)
 
 
 def comparison_query(prop: str) -> str:

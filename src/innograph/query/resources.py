@@ -51,7 +51,8 @@ SCHEMES = """PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 PREFIX dct: <http://purl.org/dc/terms/>
 SELECT ?scheme ?name (COUNT(?concept) AS ?concepts) WHERE {
   ?scheme a skos:ConceptScheme ; dct:title ?name .
-  OPTIONAL { ?concept skos:inScheme ?scheme }
+  OPTIONAL { ?concept skos:inScheme ?scheme
+             FILTER NOT EXISTS { ?concept <https://w3id.org/innograph/def/surveyOption> false } }
 } GROUP BY ?scheme ?name ORDER BY ?name"""
 
 
@@ -135,8 +136,9 @@ SELECT ?entity ?name ?kind (COUNT(DISTINCT ?mention) AS ?mentions)
   VALUES ?kind { foaf:Organization ig:Initiative }
   OPTIONAL { ?entity rdfs:label ?name }
   OPTIONAL { ?profile ig:city ?city ; ?section ?item . ?item ig:mention ?mention .
-             ?city rdfs:label ?cityName }
-} GROUP BY ?entity ?name ?kind ORDER BY ?kind ?name"""
+             { SELECT ?city (MIN(?label) AS ?cityName) WHERE { ?city rdfs:label ?label }
+               GROUP BY ?city } }
+} GROUP BY ?entity ?name ?kind ORDER BY ?kind ?name"""  # a city with two spellings counts once
 
 
 # Dataset statistics for the VoID description, over the default graph (the merge of all graphs).

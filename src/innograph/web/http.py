@@ -69,8 +69,8 @@ def _headers(response: Response) -> Response:
         headers["Access-Control-Allow-Headers"] = "Accept, Content-Type, If-None-Match"
         headers["Access-Control-Max-Age"] = "86400"
     response.vary.add("Accept")
-    if request.path == "/sparql":
-        response.vary.add("Accept-Encoding")  # on 200 and 304 alike
+    if request.path == "/sparql" or response.status_code == 304:
+        response.vary.add("Accept-Encoding")  # a 304 varies as its 200 would
     if (
         response.status_code in (200, 304)
         and "Cache-Control" not in headers

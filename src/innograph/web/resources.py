@@ -18,6 +18,7 @@ from urllib.parse import quote
 import pyoxigraph as ox
 from flask import Blueprint, Response, render_template, request
 
+from .. import __version__
 from ..errors import UsageError
 from ..query.profiles import (
     COMPARED,
@@ -66,7 +67,7 @@ ACCEPTED = {
 }
 FORMAT_NAMES = {**{s: s for s in DOCUMENTS}, "turtle": "ttl", "json-ld": "jsonld", "xml": "rdf"}
 # What a minted IRI's path is made of (slugs, ontology terms): anything else is not ours.
-MINTED_PATH = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_\-/]*")
+MINTED_PATH = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_\-/.]*")  # the ontology's 0.1.0 has dots
 ONTOLOGY_DOCUMENT = "index"  # /def/index.ttl is the document about the namespace IRI …/def/
 DISPLAY_PREFIXES = {
     "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
@@ -84,6 +85,11 @@ NOT_FOUND_BODIES = {
 
 class NotFound(UsageError):
     http_status = 404
+
+
+def external(iri: str) -> str | None:
+    """A link to another site, only for http(s) IRIs (never ``javascript:`` and the like)."""
+    return iri if re.match(r"https?://", iri) else None
 
 
 def to_iri(space: str, rest: str, base_iri: str) -> str:
@@ -188,22 +194,53 @@ def _inbound_count(version: VersionFacts, iri: str) -> int:
     return int(bindings[0]["links"]["value"]) if bindings else 0
 
 
+MAX_PAGE_DIGITS = 6  # a million pages of 100 links: more than any resource has
+
+
 def _page_number() -> int:
     value = request.args.get("page", "1")
-    if not value.isdigit() or int(value) < 1:
-        raise UsageError(f"page: expected a page number from 1, got {value!r}")
+    if not re.fullmatch(rf"[0-9]{{1,{MAX_PAGE_DIGITS}}}", value) or int(value) < 1:
+        raise UsageError(f"page: expected a page number from 1, got {value[:20]!r}")
     return int(value)
 
 
-def _links(path: str, page: int, count: int) -> list[str]:
+def _query_string(page: int, view: str) -> str:
+    parts = [f"page={page}"] if page > 1 else []
+    parts += [f"view={view}"] if view else []
+    return "?" + "&".join(parts) if parts else ""
+
+
+def _links(path: str, fmt: str, page: int, pages: int, view: str) -> list[str]:
+    """Alternates of this page in every format, the licence, and the neighbouring pages."""
+    here = _query_string(page, view)
     links = [
-        f'<{path}.{suffix}>; rel="alternate"; type="{media}"'
+        f'<{public(f"{path}.{suffix}{here}")}>; rel="alternate"; type="{media}"'
         for suffix, (media, _) in DOCUMENTS.items()
     ]
     links.append(f'<{runtime().settings.license}>; rel="license"')
-    if page * INBOUND_PAGE < count:
-        links.append(f'<{path}.html?page={page + 1}>; rel="next"')
+    if page < pages:
+        links.append(f'<{public(f"{path}.{fmt}{_query_string(page + 1, view)}")}>; rel="next"')
+    if page > 1:
+        links.append(f'<{public(f"{path}.{fmt}{_query_string(page - 1, view)}")}>; rel="prev"')
     return links
+
+
+def _tag(version: VersionFacts, *parts: str) -> str:
+    """A weak ETag: the store version, the code and the settings that shape a body, the request."""
+    s = runtime().settings
+    shaped = f"{__version__}|{s.max_rows}|{s.max_result_bytes}|{s.license}|{s.public_base}"
+    return hashlib.sha256("|".join((version.id, shaped, *parts)).encode()).hexdigest()[:32]
+
+
+def _truncated(headers: dict[str, str], *answers: Answer) -> bool:
+    """Say so when an answer behind a document was cut at the server's limits."""
+    if not any(answer.truncated for answer in answers):
+        return False
+    settings = runtime().settings
+    headers["X-Result-Truncated"] = "true"
+    headers["X-Result-Row-Limit"] = str(settings.max_rows)
+    headers["X-Result-Byte-Limit"] = str(settings.max_result_bytes)
+    return True
 
 
 @blueprint.route("/def/", defaults={"space": "def", "rest": ONTOLOGY_DOCUMENT})
@@ -218,52 +255,62 @@ def resource(space: str, rest: str) -> Response:
     version = runtime().version()
     iri = to_iri(space, rest, version.base_iri)
     page = _page_number()
+    view = "resource" if request.args.get("view") == "resource" else ""
     fmt = suffix if document else negotiated()
     path = f"/{space}/{rest}"
-    located = f"{path}.{fmt}" + (f"?page={page}" if page > 1 else "")
-    view = request.args.get("view", "")
-    tag = hashlib.sha256(f"{version.id}|{iri}|{fmt}|{page}|{view}".encode()).hexdigest()[:32]
+    located = f"{path}.{fmt}{_query_string(page, view)}"
+    tag = _tag(version, iri, fmt, str(page), view)
     headers = {
         "ETag": f'W/"{tag}"',
         "Last-Modified": version.last_modified,
         "Content-Location": public(located),
     }
-    if document and request.if_none_match.contains_weak(tag):
+    conditional = request.if_none_match
+    if document and not conditional.star_tag and conditional.contains_weak(tag):
         return Response(status=304, headers=headers)  # a version never changes: no query needed
     media, writer = DOCUMENTS[fmt]
     ontology = iri == str(IG)  # the namespace: the whole ontology, and its documentation
     query = graph_query(f"{version.base_iri}graph/ontology") if ontology else None
-    count = _inbound_count(version, iri)
+    count = 0 if ontology else _inbound_count(version, iri)
+    pages = max(1, -(-count // INBOUND_PAGE))
+    if page > pages:
+        raise NotFound(f"page: {page} is past the last page ({pages}) of links to {iri}")
+    known = iri in version.graphs  # a named graph exists even when nothing is said about it
     if document and writer is not None:
         answer = _ask(version, query or document_query(iri, page), writer, prefixed=True)
-        if answer.rows == 0 and count == 0:
+        if answer.rows == 0 and count == 0 and not known:
             return _not_found(iri, fmt)
-        headers["Link"] = ", ".join(_links(path, page, count))
+        headers["Link"] = ", ".join(_links(path, fmt, page, pages, view))
+        _truncated(headers, answer)
         if answer.encoding:
             headers["Content-Encoding"] = answer.encoding
         return Response(answer.body, content_type=f"{media}; charset=utf-8", headers=headers)
     described = _ask(version, query or document_query(iri, page), "ntriples")
-    if described.rows == 0 and count == 0:
+    if described.rows == 0 and count == 0 and not known:
         return _not_found(iri, fmt)
     if not document:
         return Response(status=303, headers={"Location": public(located)})
-    headers["Link"] = ", ".join(_links(path, page, count))
+    headers["Link"] = ", ".join(_links(path, fmt, page, pages, view))
     found = description(iri, described.body)
     if ontology:
-        body = _ontology_page(version, described.body, path)
-    elif f"{IG}City" in found.types.get(iri, []) and page == 1 and not request.args.get("view"):
-        profiles = city_profiles(iri, _ask(version, city_query(iri), "ntriples").body)
+        cut = _truncated(headers, described)
+        body = _ontology_page(version, described.body, path, cut)
+    elif f"{IG}City" in found.types.get(iri, []) and page == 1 and not view:
+        city = _ask(version, city_query(iri), "ntriples")
+        profiles = city_profiles(iri, city.body)
         charts = [
             chart(title, rows(version, comparison_query(prop)), _chosen(profiles, prop))
             for title, prop in COMPARED
         ]
-        body = _page(found, version, path, page, count, described.body, profiles, charts)
+        cut = _truncated(headers, described, city)
+        body = _page(found, version, path, page, count, described.body, cut, profiles, charts)
     else:
-        body = _page(found, version, path, page, count, described.body)
+        cut = _truncated(headers, described)
+        body = _page(found, version, path, page, count, described.body, cut)
     return Response(body, content_type=f"{media}; charset=utf-8", headers=headers)
 
 
-def _ontology_page(version: VersionFacts, ntriples: bytes, path: str) -> str:
+def _ontology_page(version: VersionFacts, ntriples: bytes, path: str, cut: bool) -> str:
     def link(iri: str) -> str | None:
         here = local_path(iri, version.base_iri)
         return None if here is None else f"{here}.html"
@@ -285,6 +332,8 @@ def _ontology_page(version: VersionFacts, ntriples: bytes, path: str) -> str:
         documents=DOCUMENTS,
         version=version,
         namespace=str(IG),
+        cut=cut,
+        external=external,
     )
 
 
@@ -316,6 +365,7 @@ def _page(
     page: int,
     count: int,
     ntriples: bytes,
+    cut: bool,
     profiles: list[ProfileView] | None = None,
     charts: list[Chart] | None = None,
 ) -> str:
@@ -356,4 +406,6 @@ def _page(
         version=version,
         sparql_link=f"/sparql?query={quote(query)}",
         jsonld=json.loads(_as_jsonld(ntriples)),
+        cut=cut,
+        external=external,
     )
