@@ -446,3 +446,18 @@ def test_a_document_cut_at_the_limits_says_so(fragments_store: Path) -> None:
     assert body.count(b"\n") == 300
     assert city[1]["x-result-truncated"] == "true"
     assert b"limits cut the data behind this page short" in city[2]
+
+
+@pytest.mark.parametrize(
+    "path", ["/vocab/policy-areas", "/def/Profile", "/id/city/liverpool-city-region"]
+)
+def test_the_count_of_links_is_the_stores(live_server: LiveServer, path: str) -> None:
+    """Under a page of links the count comes from the document itself; it must be exact."""
+    iri = DATA + path.removeprefix("/")
+    query = f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s ?p <{iri}> }}"
+    answer = request(
+        live_server, "/sparql?" + urllib.parse.urlencode({"query": query}), "application/json"
+    )
+    expected = int(json.loads(answer[2])["results"]["bindings"][0]["n"]["value"])
+    page = request(live_server, path + ".html?view=resource")[2].decode()
+    assert f"Linked from ({expected:,})" in page

@@ -94,7 +94,7 @@ def description(iri: str, ntriples: bytes) -> Description:
             found.types[subject.value].append(value.value)
         if subject.value == iri and not isinstance(value, ox.Triple):
             found.outgoing[predicate].append(value)
-        elif isinstance(value, ox.NamedNode) and value.value == iri:
+        if isinstance(value, ox.NamedNode) and value.value == iri:  # a loop is both
             found.inbound.append((subject.value, predicate))
     for values in found.outgoing.values():
         values.sort(key=lambda v: (not isinstance(v, ox.Literal), natural(v.value)))

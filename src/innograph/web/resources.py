@@ -271,27 +271,27 @@ def resource(space: str, rest: str) -> Response:
     media, writer = DOCUMENTS[fmt]
     ontology = iri == str(IG)  # the namespace: the whole ontology, and its documentation
     query = graph_query(f"{version.base_iri}graph/ontology") if ontology else None
-    count = 0 if ontology else _inbound_count(version, iri)
+    query = query or document_query(iri, page)
+    described = _ask(version, query, "ntriples")
+    found = description(iri, described.body)
+    # the document holds up to a page of links to the resource: only a full page needs a count
+    full = len(found.inbound) >= INBOUND_PAGE or page > 1
+    count = 0 if ontology else (_inbound_count(version, iri) if full else len(found.inbound))
     pages = max(1, -(-count // INBOUND_PAGE))
     if page > pages:
         raise NotFound(f"page: {page} is past the last page ({pages}) of links to {iri}")
     known = iri in version.graphs  # a named graph exists even when nothing is said about it
-    if document and writer is not None:
-        answer = _ask(version, query or document_query(iri, page), writer, prefixed=True)
-        if answer.rows == 0 and count == 0 and not known:
-            return _not_found(iri, fmt)
-        headers["Link"] = ", ".join(_links(path, fmt, page, pages, view))
-        _truncated(headers, answer)
-        if answer.encoding:
-            headers["Content-Encoding"] = answer.encoding
-        return Response(answer.body, content_type=f"{media}; charset=utf-8", headers=headers)
-    described = _ask(version, query or document_query(iri, page), "ntriples")
     if described.rows == 0 and count == 0 and not known:
         return _not_found(iri, fmt)
     if not document:
         return Response(status=303, headers={"Location": public(located)})
     headers["Link"] = ", ".join(_links(path, fmt, page, pages, view))
-    found = description(iri, described.body)
+    if writer is not None:
+        answer = _ask(version, query, writer, prefixed=True)
+        _truncated(headers, answer)
+        if answer.encoding:
+            headers["Content-Encoding"] = answer.encoding
+        return Response(answer.body, content_type=f"{media}; charset=utf-8", headers=headers)
     if ontology:
         cut = _truncated(headers, described)
         body = _ontology_page(version, described.body, path, cut)
