@@ -269,6 +269,10 @@ def resource(space: str, rest: str) -> Response:
     if document and not conditional.star_tag and conditional.contains_weak(tag):
         return Response(status=304, headers=headers)  # a version never changes: no query needed
     media, writer = DOCUMENTS[fmt]
+    cached = runtime().documents.get(tag) if document else None
+    if cached is not None:
+        stored, kept = cached
+        return Response(stored, content_type=f"{media}; charset=utf-8", headers={**headers, **kept})
     ontology = iri == str(IG)  # the namespace: the whole ontology, and its documentation
     query = graph_query(f"{version.base_iri}graph/ontology") if ontology else None
     query = query or document_query(iri, page)
@@ -291,6 +295,8 @@ def resource(space: str, rest: str) -> Response:
         _truncated(headers, answer)
         if answer.encoding:
             headers["Content-Encoding"] = answer.encoding
+        else:
+            _remember(tag, answer.body, headers)
         return Response(answer.body, content_type=f"{media}; charset=utf-8", headers=headers)
     if ontology:
         cut = _truncated(headers, described)
@@ -307,7 +313,14 @@ def resource(space: str, rest: str) -> Response:
     else:
         cut = _truncated(headers, described)
         body = _page(found, version, path, page, count, described.body, cut)
+    _remember(tag, body.encode(), headers)
     return Response(body, content_type=f"{media}; charset=utf-8", headers=headers)
+
+
+def _remember(tag: str, body: bytes, headers: dict[str, str]) -> None:
+    """Keep a finished document with the headers that depend on its content."""
+    kept = {k: v for k, v in headers.items() if k in ("Link",) or k.startswith("X-Result")}
+    runtime().documents.put(tag, body, kept)
 
 
 def _ontology_page(version: VersionFacts, ntriples: bytes, path: str, cut: bool) -> str:

@@ -4,6 +4,7 @@ facts about each store version (read once, since a version never changes)."""
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from typing import cast
 
 from flask import current_app
@@ -13,10 +14,42 @@ from ..query.workers import AnswerCache, QueryWorkers
 from ..settings import Settings
 
 
+class DocumentCache:
+    """Finished documents by ETag (the tag names the version, the code, the settings and the
+    request), least recently used out first, bounded in bytes: a version never changes, so
+    neither do its pages."""
+
+    def __init__(self, capacity_bytes: int) -> None:
+        self._capacity = capacity_bytes
+        self._size = 0
+        self._documents: OrderedDict[str, tuple[bytes, dict[str, str]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, tag: str) -> tuple[bytes, dict[str, str]] | None:
+        with self._lock:
+            found = self._documents.get(tag)
+            if found is not None:
+                self._documents.move_to_end(tag)
+            return found
+
+    def put(self, tag: str, body: bytes, headers: dict[str, str]) -> None:
+        if len(body) > self._capacity // 4:
+            return
+        with self._lock:
+            if tag in self._documents:
+                return
+            self._documents[tag] = (body, headers)
+            self._size += len(body)
+            while self._size > self._capacity:
+                _, (old, _) = self._documents.popitem(last=False)
+                self._size -= len(old)
+
+
 class Runtime:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.cache = AnswerCache(settings.result_cache_bytes)
+        self.documents = DocumentCache(settings.result_cache_bytes // 4)
         self._workers: QueryWorkers | None = None
         self._lock = threading.Lock()
 
