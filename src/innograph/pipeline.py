@@ -76,13 +76,17 @@ def profile_files(paths: Iterable[Path]) -> list[Path]:
     return sorted(set(found), key=lambda p: (p.name, str(p)))
 
 
-def read_profile(path: Path, options: SurveyOptions | None = None) -> ParsedProfile:
-    """One profile file parsed, or a ProfileError naming the file and line."""
+def read_bytes(path: Path) -> bytes:
+    """A profile file's bytes, or a ProfileError naming it."""
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as error:
         raise ProfileError(str(path), 1, f"expected a readable file ({error.strerror})") from None
-    return parse_bytes(data, str(path), options or survey_options())
+
+
+def read_profile(path: Path) -> ParsedProfile:
+    """One profile file parsed, or a ProfileError naming the file and line."""
+    return parse_bytes(read_bytes(path), str(path), survey_options())
 
 
 def code_fingerprint(base: str) -> str:
@@ -284,8 +288,9 @@ def graphs_to_validate(
         if path.suffix in RDF_FORMATS:
             graphs += read_rdf(path)
     for path in texts:
-        parsed = read_profile(path)
-        source = SourceDocument.of(path.name, path.read_bytes())
+        data = read_bytes(path)
+        parsed = parse_bytes(data, str(path), survey_options())
+        source = SourceDocument.of(path.name, data)
         graphs += group_quads(map_profile(parsed.profile, source, settings.base_iri, __version__))
     if not any((None, RDF.type, SKOS.ConceptScheme) in g for g in graphs):
         graphs += [ontology(), vocabularies()]

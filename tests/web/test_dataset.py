@@ -64,7 +64,7 @@ def test_the_description_names_the_endpoint_licence_and_version(
 @pytest.mark.parametrize(
     ("suffix", "syntax"), [("jsonld", "json-ld"), ("nt", "nt"), ("rdf", "xml")]
 )
-def test_every_format_says_the_same(
+def test_every_format_holds_as_many_statements(
     live_server: LiveServer, void: rdflib.Graph, suffix: str, syntax: str
 ) -> None:
     body = request(live_server, f"/dataset.{suffix}")[2]

@@ -13,7 +13,7 @@ from flask import Blueprint, Response, render_template
 from ..query.resources import CLASS_PARTITIONS, ENTITIES, PROPERTY_PARTITIONS, STATISTICS
 from ..query.served import VersionFacts
 from ..vocab import IG, PREFIXES
-from .resources import DOCUMENTS, absolute, local_path, negotiated, public, rows
+from .resources import DOCUMENTS, absolute, negotiated, page_links, public, rows
 from .runtime import current as runtime
 
 blueprint = Blueprint("dataset", __name__)
@@ -126,11 +126,6 @@ def dataset(suffix: str | None = None) -> Response:
         ),
     }
     if fmt == "html":
-
-        def link(iri: str) -> str | None:
-            here = local_path(iri, version.base_iri)
-            return None if here is None else f"{here}.html"
-
         body = render_template(
             "dataset.html",
             version=version,
@@ -138,7 +133,7 @@ def dataset(suffix: str | None = None) -> Response:
             iri=dataset_iri(version),
             title=TITLE,
             description=DESCRIPTION,
-            link=link,
+            link=page_links(version.base_iri),
             documents=DOCUMENTS,
             license=runtime().settings.license,
         )

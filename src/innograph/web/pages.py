@@ -9,7 +9,7 @@ from flask import Blueprint, Response, render_template, request
 from ..errors import UsageError
 from ..query.resources import CITIES, NAMED, SCHEMES
 from ..query.served import VersionFacts
-from .resources import local_path, rows
+from .resources import page_links, rows
 from .runtime import current as runtime
 
 blueprint = Blueprint("pages", __name__)
@@ -19,15 +19,12 @@ blueprint = Blueprint("pages", __name__)
 def home() -> Response:
     version = runtime().version()
 
-    def link(iri: str) -> str | None:
-        return local_path(iri, version.base_iri)
-
     page = render_template(
         "home.html",
         version=version,
         cities=_cities(version),
         schemes=rows(version, SCHEMES),
-        link=link,
+        link=page_links(version.base_iri),
     )
     return Response(page, content_type="text/html; charset=utf-8")
 
@@ -68,9 +65,6 @@ def cities() -> Response:
         and (country is None or country in row.get("countries", "").split("; "))
     ]
 
-    def link(iri: str) -> str | None:
-        return local_path(iri, version.base_iri)
-
     page = render_template(
         "cities.html",
         version=version,
@@ -80,7 +74,7 @@ def cities() -> Response:
         countries=countries,
         wave=wave,
         country=country,
-        link=link,
+        link=page_links(version.base_iri),
     )
     return Response(page, content_type="text/html; charset=utf-8")
 
@@ -90,10 +84,10 @@ def organisations() -> Response:
     """The organisations and initiatives named in the profiles' narratives."""
     version = runtime().version()
 
-    def link(iri: str) -> str | None:
-        return local_path(iri, version.base_iri)
-
     page = render_template(
-        "organisations.html", version=version, named=rows(version, NAMED), link=link
+        "organisations.html",
+        version=version,
+        named=rows(version, NAMED),
+        link=page_links(version.base_iri),
     )
     return Response(page, content_type="text/html; charset=utf-8")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from urllib.parse import quote
 
 import pyoxigraph as ox
@@ -323,24 +324,32 @@ def _remember(tag: str, body: bytes, headers: dict[str, str]) -> None:
     runtime().documents.put(tag, body, kept)
 
 
-def _ontology_page(version: VersionFacts, ntriples: bytes, path: str, cut: bool) -> str:
+def page_links(base_iri: str) -> Callable[[str], str | None]:
+    """For templates: the page about an IRI on this server (None for other sites' IRIs)."""
+
     def link(iri: str) -> str | None:
-        here = local_path(iri, version.base_iri)
+        here = local_path(iri, base_iri)
         return None if here is None else f"{here}.html"
 
-    def curie(iri: str) -> str:
-        for name, namespace in {**PREFIXES, **DISPLAY_PREFIXES}.items():
-            if iri.startswith(namespace) and len(iri) > len(namespace):
-                return f"{name}:{iri[len(namespace) :]}"
-        return iri
+    return link
 
+
+def prefixed(iri: str) -> str:
+    """An IRI as a prefixed name when a known namespace holds it, else as it is."""
+    for name, namespace in {**PREFIXES, **DISPLAY_PREFIXES}.items():
+        if iri.startswith(namespace) and len(iri) > len(namespace):
+            return f"{name}:{iri[len(namespace) :]}"
+    return iri
+
+
+def _ontology_page(version: VersionFacts, ntriples: bytes, path: str, cut: bool) -> str:
     return render_template(
         "ontology.html",
         ontology=ontology_of(ntriples),
         shapes=shapes_by_class(),
         schemes=rows(version, SCHEMES),
-        link=link,
-        curie=curie,
+        link=page_links(version.base_iri),
+        curie=prefixed,
         path=path,
         documents=DOCUMENTS,
         version=version,
@@ -384,10 +393,7 @@ def _page(
 ) -> str:
     """A resource's page; a city's reads like its profiles when ``profiles`` are given."""
 
-    def link(iri: str) -> str | None:
-        """The page about an IRI on this server (None for other sites' IRIs)."""
-        here = local_path(iri, version.base_iri)
-        return None if here is None else f"{here}.html"
+    link = page_links(version.base_iri)
 
     def curie(iri: str) -> str:
         """A short name: the label, a path on this server, or a prefixed name."""
@@ -397,10 +403,7 @@ def _page(
         here = local_path(iri, version.base_iri)
         if here is not None and here.startswith(("/id/", "/graph/")):
             return here.removeprefix("/id/")
-        for name, namespace in {**PREFIXES, **DISPLAY_PREFIXES}.items():
-            if iri.startswith(namespace) and len(iri) > len(namespace):
-                return f"{name}:{iri[len(namespace) :]}"
-        return iri
+        return prefixed(iri)
 
     pages = max(1, -(-count // INBOUND_PAGE))
     query = f"DESCRIBE <{found.iri}>"
