@@ -120,6 +120,11 @@ def test_incremental_build_equals_a_full_build(tmp_path: Path) -> None:
         assert dumped == (tmp_path / "full-out" / name).read_bytes(), name
         assert b"Jo Other" in dumped
     assert store.dump(store.require_current(incremental), "trig") == dumped
+    published = [store.require_current(root).path / "dumps" for root in (incremental, full)]
+    names = sorted(path.name for path in published[0].iterdir() if path.is_file())
+    assert names == ["SHA256SUMS", "innograph.nq.gz", "innograph.trig.gz", "innograph.ttl.gz"]
+    for name in names:
+        assert (published[0] / name).read_bytes() == (published[1] / name).read_bytes(), name
 
 
 def test_the_trig_dump_holds_the_same_statements_as_the_nquads_dump(seed_store: Path) -> None:

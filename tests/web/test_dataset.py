@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import json
 import urllib.parse
 
@@ -76,3 +78,99 @@ def test_the_page_shows_the_counts(live_server: LiveServer, void: rdflib.Graph) 
     status, _, body = request(live_server, "/dataset", "text/html")
     assert status == 200
     assert f"{int(void.value(DATASET, VOID.triples)):,} in the merged graph" in body.decode()
+
+
+# --- dumps ------------------------------------------------------------------------------------
+
+SPDX = Namespace("http://spdx.org/rdf/terms#")
+DCAT = Namespace("http://www.w3.org/ns/dcat#")
+
+
+def distributions(void: rdflib.Graph) -> dict[str, tuple[str, str, int]]:
+    """Download path -> (media type inside, SHA-256, size), as the description states them."""
+    found = {}
+    for part in void.objects(DATASET, DCAT.distribution):
+        url = str(void.value(part, DCAT.downloadURL))
+        digest = str(void.value(void.value(part, SPDX.checksum), SPDX.checksumValue))
+        media = str(void.value(part, DCAT.mediaType)).rsplit("media-types/", 1)[1]
+        found[urllib.parse.urlsplit(url).path] = (
+            media,
+            digest,
+            int(void.value(part, DCAT.byteSize)),
+        )
+    return found
+
+
+@pytest.mark.filterwarnings("ignore:Dataset.default_context is deprecated:DeprecationWarning")
+@pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated:DeprecationWarning")  # rdflib
+def test_every_dump_downloads_and_its_checksum_verifies(
+    live_server: LiveServer, void: rdflib.Graph
+) -> None:
+    stated = distributions(void)
+    assert sorted(media for media, _, _ in stated.values()) == [
+        "application/n-quads",
+        "application/trig",
+        "text/turtle",
+    ]
+    assert {str(o) for o in void.objects(DATASET, VOID.dataDump)} == {
+        live_server.url + path for path in stated
+    }
+    quads = set()
+    for path, (media, digest, size) in stated.items():
+        status, headers, body = request(live_server, path)
+        assert status == 200, path
+        assert headers["content-type"] == "application/gzip"
+        assert hashlib.sha256(body).hexdigest() == digest
+        assert len(body) == size
+        assert "immutable" in headers["cache-control"]
+        assert request(live_server, path, **{"If-None-Match": headers["etag"]})[0] == 304
+        fmt = {"application/n-quads": "nquads", "application/trig": "trig"}.get(media, "turtle")
+        text = gzip.decompress(body)
+        if fmt == "turtle":
+            quads.add(len(rdflib.Graph().parse(data=text, format=fmt)))
+        else:
+            quads.add(len(list(rdflib.Dataset().parse(data=text, format=fmt).quads())))
+    triples = int(void.value(DATASET, VOID.triples))
+    assert triples in quads  # the Turtle dump is the merged graph that VoID counts
+
+
+def test_latest_is_the_served_versions_dump_and_sums_verify(
+    live_server: LiveServer, void: rdflib.Graph
+) -> None:
+    version = str(void.value(DATASET, rdflib.DCTERMS.hasVersion))
+    status, headers, _ = request(live_server, "/dumps/latest/innograph.nq.gz", method="HEAD")
+    assert status == 302
+    assert headers["location"] == f"/dumps/{version}/innograph.nq.gz"
+    status, headers, sums = request(live_server, f"/dumps/{version}/SHA256SUMS")
+    assert status == 200
+    assert headers["content-type"].startswith("text/plain")
+    for line in sums.decode().splitlines():
+        digest, name = line.split("  ")
+        body = request(live_server, f"/dumps/{version}/{name}")[2]
+        assert hashlib.sha256(body).hexdigest() == digest, name
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/dumps/latest/innograph.tar.gz",
+        "/dumps/20990101T000000.000000Z-1/innograph.nq.gz",
+        "/dumps/latest/manifest.json",
+        "/dumps/..%2Fmanifest.json/innograph.nq.gz",
+        "/dumps/latest/..%2F..%2Fmanifest.json",
+    ],
+)
+def test_no_other_file_is_served_from_the_store(live_server: LiveServer, path: str) -> None:
+    status, _, body = request(live_server, path)
+    assert status == 404
+    assert b"fingerprint" not in body  # what the manifest would show
+    assert b"not here" in body or b"see /dataset" in body
+
+
+def test_the_page_lists_the_dumps_with_their_checksums(
+    live_server: LiveServer, void: rdflib.Graph
+) -> None:
+    page = request(live_server, "/dataset", "text/html")[2].decode()
+    for path, (_, digest, _) in distributions(void).items():
+        assert f'href="{path}"' in page
+        assert digest in page

@@ -139,15 +139,3 @@ SELECT ?entity ?name ?kind (COUNT(DISTINCT ?mention) AS ?mentions)
              { SELECT ?city (MIN(?label) AS ?cityName) WHERE { ?city rdfs:label ?label }
                GROUP BY ?city } }
 } GROUP BY ?entity ?name ?kind ORDER BY ?kind ?name"""  # a city with two spellings counts once
-
-
-# Dataset statistics for the VoID description, over the default graph (the merge of all graphs).
-STATISTICS = """SELECT (COUNT(*) AS ?triples) (COUNT(DISTINCT ?s) AS ?distinctSubjects)
-       (COUNT(DISTINCT ?o) AS ?distinctObjects) (COUNT(DISTINCT ?p) AS ?properties)
-WHERE { ?s ?p ?o }"""
-ENTITIES = """SELECT (COUNT(DISTINCT ?s) AS ?entities) (COUNT(DISTINCT ?c) AS ?classes)
-WHERE { ?s a ?c FILTER isIRI(?s) }"""
-CLASS_PARTITIONS = """SELECT ?class (COUNT(DISTINCT ?s) AS ?entities)
-WHERE { ?s a ?class } GROUP BY ?class ORDER BY ?class"""
-PROPERTY_PARTITIONS = """SELECT ?property (COUNT(*) AS ?triples)
-WHERE { ?s ?property ?o } GROUP BY ?property ORDER BY ?property"""

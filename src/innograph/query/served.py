@@ -1,14 +1,33 @@
-"""The served version as the query layer sees it: its id, date, graphs and profile count, read
-once per version (a version never changes)."""
+"""The served version as the query layer sees it: its id, date, graphs, profile count, the counts
+and dumps kept with it; read once per version (a version never changes)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, field
 from email.utils import formatdate
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from .. import store
+
+
+@dataclass(frozen=True)
+class DumpFile:
+    """A file a version publishes: a dump (gzip) or its ``SHA256SUMS``."""
+
+    path: Path
+    media_type: str  # of what the file holds (a gzip's content)
+    sha256: str
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def size(self) -> int:
+        return self.path.stat().st_size
 
 
 @dataclass(frozen=True)
@@ -18,6 +37,8 @@ class VersionFacts:
     graphs: frozenset[str]
     profiles: int
     base_iri: str
+    statistics: dict[str, Any] | None = field(default=None, compare=False)  # None: not kept
+    dumps: tuple[DumpFile, ...] = field(default=(), compare=False)  # the gzipped ones
 
 
 @lru_cache(maxsize=16)
@@ -28,9 +49,33 @@ def facts_of(version: store.Version) -> VersionFacts:
     graphs |= {f"{base}graph/ontology", f"{base}graph/vocabularies"}
     stamp = formatdate((version.path / store.MANIFEST).stat().st_mtime, usegmt=True)
     profiles = len(manifest.get("profiles", {}))
-    return VersionFacts(version.id, stamp, frozenset(graphs), profiles, base)
+    found = (published(version, dump.name) for dump in store.dumps.DUMPS)
+    dumps = tuple(dump for dump in found if dump is not None)
+    counted = store.statistics.read(version.path)
+    return VersionFacts(version.id, stamp, frozenset(graphs), profiles, base, counted, dumps)
 
 
 def served_version(root: Path) -> VersionFacts:
     """The version ``root/current`` points at now (a promotion is seen on the next request)."""
     return facts_of(store.require_current(root))
+
+
+def published(version: store.Version, name: str) -> DumpFile | None:
+    """A file the version publishes, by name, or None (unknown name, or built before dumps)."""
+    media = {dump.name: dump.media_type for dump in store.dumps.DUMPS}
+    media[store.dumps.SUMS] = "text/plain"
+    folder = version.path / store.dumps.FOLDER
+    sums = folder / store.dumps.SUMS
+    if name not in media or not sums.is_file():
+        return None
+    digests = store.dumps.checksums(version.path)
+    digests[store.dumps.SUMS] = hashlib.sha256(sums.read_bytes()).hexdigest()
+    return DumpFile(folder / name, media[name], digests[name])
+
+
+def dump_file(root: Path, version_id: str, name: str) -> DumpFile | None:
+    """A file published by a version still kept in the store (any of the last few, not only
+    the served one), or None; ids are checked against the pattern of version ids."""
+    if not store.VERSION_ID.fullmatch(version_id):
+        return None
+    return published(store.version_at(root, version_id), name)

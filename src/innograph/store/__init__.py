@@ -4,6 +4,8 @@ Layout of a store folder (default ``store/``)::
 
     versions/<id>/oxigraph/       the pyoxigraph (RocksDB) store of that version
     versions/<id>/manifest.json   what went in: profiles with their sha256, counts, warnings
+    versions/<id>/statistics.json the counts its VoID description states
+    versions/<id>/dumps/          its dumps (N-Quads, TriG, Turtle; gzip), SHA256SUMS, and parts
     versions/.building-<id>/      a build in progress (never served; removed by the next build)
     cache/<key>.nt                each profile's mapped graph, by content key (incremental)
     current -> versions/<id>      the served version, switched by an atomic rename
@@ -28,12 +30,13 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from . import graphs
+from . import dumps, graphs, statistics
 from .cache import ProfileCache
 from .files import write_atomically
 from .graphs import NamedGraph, vocabulary_graphs
 from .versions import (
     MANIFEST,
+    VERSION_ID,
     StoreError,
     Version,
     current,
@@ -52,6 +55,7 @@ TRIG_NAME = "innograph.trig"
 
 __all__ = [
     "MANIFEST",
+    "VERSION_ID",
     "Draft",
     "NamedGraph",
     "ProfileCache",
@@ -60,11 +64,13 @@ __all__ = [
     "current",
     "draft",
     "dump",
+    "dumps",
     "graphs",
     "open_read_only",
     "previous",
     "require_current",
     "rollback",
+    "statistics",
     "version_at",
     "vocabulary_graphs",
     "write_dumps",
@@ -79,6 +85,8 @@ class Draft:
         self.folder = start_version(root)
         self.promoted: Version | None = None
         self._store: ox.Store | None = None
+        self._changed: set[str] | None = None  # graphs whose dump parts are written anew
+        self._served: Version | None = None  # whose parts the others are linked from
 
     @property
     def store(self) -> ox.Store:
@@ -96,6 +104,7 @@ class Draft:
         open_read_only(served).backup(str(self.folder / "oxigraph"))
         self._store = ox.Store(str(self.folder / "oxigraph"))
         graphs.replace_graphs(self._store, changed, gone)
+        self._changed, self._served = {graph.iri for graph in changed}, served
 
     def close(self) -> None:
         if self._store is not None:
@@ -103,7 +112,11 @@ class Draft:
             self._store = None  # pyoxigraph closes the store when the last reference goes
 
     def promote(self, manifest: dict[str, Any]) -> Version:
-        """Write the manifest, give the folder its final name and serve it."""
+        """Count and dump the store, write the manifest, give the folder its final name and
+        serve it."""
+        statistics.write(self.store, self.folder)
+        served = self._served.path if self._served is not None else None
+        dumps.publish(self.store, self.folder, self._changed, served)
         self.close()
         version = finish_version(self.folder, manifest)
         promote(self.root, version)
@@ -126,15 +139,20 @@ def draft(root: Path) -> Iterator[Draft]:
             building.discard()
 
 
-def dump(version: Version, fmt: str = "nquads") -> bytes:
-    """The version's named graphs as canonical N-Quads, or as TriG in the same order."""
-    data = graphs.nquads(open_read_only(version))
-    return data if fmt == "nquads" else graphs.trig(data)
+def dump(version: Version, kind: str = "nquads") -> bytes:
+    """A dump of the version, uncompressed: ``nquads`` (canonical: lines sorted within each graph,
+    graphs in IRI order), ``trig`` or ``turtle`` (the merged graph)."""
+    kept = dumps.read(version.path, kind)
+    if kept is not None:
+        return kept
+    source = open_read_only(version)  # a version built before dumps were kept with it
+    texts = [dumps.texts(source, g) for g in sorted(g.value for g in source.named_graphs())]
+    head = b"" if kind == "nquads" else dumps.HEADER
+    return head + b"".join(text[kind] for text in texts)
 
 
 def write_dumps(version: Version, out: Path) -> None:
-    """``innograph.nq`` and ``innograph.trig`` of the version, world-readable."""
+    """``innograph.nq`` and ``innograph.trig`` of the version, uncompressed, world-readable."""
     out.mkdir(parents=True, exist_ok=True)
-    data = graphs.nquads(open_read_only(version))
-    write_atomically(out / NQUADS_NAME, data)
-    write_atomically(out / TRIG_NAME, graphs.trig(data))
+    write_atomically(out / NQUADS_NAME, dump(version, "nquads"))
+    write_atomically(out / TRIG_NAME, dump(version, "trig"))

@@ -16,7 +16,7 @@ import pyoxigraph as ox
 from rdflib import Literal, URIRef
 from rdflib.namespace import XSD
 
-from ..vocab import IG, PREFIXES, data_dir, vocabulary_files
+from ..vocab import IG, data_dir, vocabulary_files
 
 NQUADS = ox.RdfFormat.N_QUADS
 NTRIPLES = ox.RdfFormat.N_TRIPLES
@@ -167,20 +167,3 @@ def locate(source: ox.Store, focus: str) -> str:
         assert file is not None
         return f"{file.value}:{line.value}" if line is not None else file.value
     return "(source unknown)"
-
-
-def nquads(source: ox.Store) -> bytes:
-    """The named graphs as N-Quads, lines sorted within each graph, graphs in IRI order:
-    byte-identical for the same content however it was built."""
-    parts = []
-    for graph in sorted(g.value for g in source.named_graphs()):
-        quads = source.quads_for_pattern(None, None, None, ox.NamedNode(graph))
-        lines = _written(ox.serialize(quads, format=NQUADS)).splitlines(keepends=True)
-        parts.append(b"".join(sorted(lines)))
-    return b"".join(parts)
-
-
-def trig(canonical_nquads: bytes) -> bytes:
-    """TriG of canonical N-Quads, in the same order, with the usual prefixes."""
-    quads = ox.parse(canonical_nquads, format=NQUADS)
-    return _written(ox.serialize(quads, format=ox.RdfFormat.TRIG, prefixes=PREFIXES))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import time
 from dataclasses import dataclass
@@ -48,6 +49,9 @@ class Version:
 def version_at(root: Path, version_id: str) -> Version:
     """The promoted version of that id (query workers open versions by id)."""
     return Version(root / "versions" / version_id)
+
+
+VERSION_ID = re.compile(r"[0-9]{8}T[0-9]{6}\.[0-9]{6}Z-[0-9]+")  # what version_id() gives
 
 
 def version_id() -> str:

@@ -1,19 +1,20 @@
 """The dataset described in VoID and DCAT, at ``/dataset`` (and ``/.well-known/void``): what it
-is, its licence and version, its SPARQL endpoint and URI space, and statistics counted on the
-served version by the query workers (so they equal the store's, and are cached per version)."""
+is, its licence and version, its SPARQL endpoint, URI space and dumps with their SHA-256, and the
+counts taken when the version was built. The dumps of every version still kept are served at
+``/dumps/<version>/<file>`` (immutable) and the served version's at ``/dumps/latest/<file>``."""
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, render_template, send_file
 
-from ..query.resources import CLASS_PARTITIONS, ENTITIES, PROPERTY_PARTITIONS, STATISTICS
-from ..query.served import VersionFacts
+from ..query.served import VersionFacts, dump_file
 from ..vocab import IG, PREFIXES
-from .resources import DOCUMENTS, absolute, negotiated, page_links, public, rows
+from .resources import DOCUMENTS, NotFound, absolute, negotiated, page_links, public
 from .runtime import current as runtime
 
 blueprint = Blueprint("dataset", __name__)
@@ -21,6 +22,8 @@ blueprint = Blueprint("dataset", __name__)
 VOID = "http://rdfs.org/ns/void#"
 DCAT = "http://www.w3.org/ns/dcat#"
 DCT = "http://purl.org/dc/terms/"
+SPDX = "http://spdx.org/rdf/terms#"
+IANA = "https://www.iana.org/assignments/media-types/"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 FORMATS = {
@@ -41,9 +44,6 @@ def dataset_iri(version: VersionFacts) -> str:
     return f"{version.base_iri}dataset"
 
 
-COUNTS = ("triples", "entities", "distinctSubjects", "distinctObjects", "properties", "classes")
-
-
 @dataclass(frozen=True)
 class Statistics:
     counts: dict[str, int]  # VoID's name -> count
@@ -51,32 +51,50 @@ class Statistics:
     by_property: list[tuple[str, int]]  # property -> statements
 
 
-def statistics(version: VersionFacts) -> Statistics:
-    """The counts VoID states, from the served version."""
-    totals = {**rows(version, STATISTICS)[0], **rows(version, ENTITIES)[0]}
+def statistics(version: VersionFacts) -> Statistics | None:
+    """The counts kept with the version (None for a version built before they were kept)."""
+    kept = version.statistics
+    if kept is None:
+        return None
     return Statistics(
-        {name: int(totals[name]) for name in COUNTS},
-        [(r["class"], int(r["entities"])) for r in rows(version, CLASS_PARTITIONS)],
-        [(r["property"], int(r["triples"])) for r in rows(version, PROPERTY_PARTITIONS)],
+        dict(kept["totals"]),
+        [(cls, n) for cls, n in kept["classes"]],
+        [(prop, n) for prop, n in kept["properties"]],
     )
 
 
-def description(version: VersionFacts, counted: Statistics) -> list[ox.Triple]:
-    """The VoID / DCAT triples (partitions are blank nodes: they exist only in this document)."""
+HOLDS = {  # what each dump holds, for the page
+    "innograph.nq.gz": "every named graph, as N-Quads",
+    "innograph.trig.gz": "every named graph, as TriG",
+    "innograph.ttl.gz": "the merged graph (the default graph), as Turtle",
+}
+
+
+def dump_url(version: VersionFacts, name: str) -> str:
+    """Where a version's file stays while the version is kept."""
+    return public(f"/dumps/{version.id}/{name}")
+
+
+def description(version: VersionFacts, counted: Statistics | None) -> list[ox.Triple]:
+    """The VoID / DCAT triples (partitions, distributions and checksums are blank nodes: they
+    exist only in this document)."""
     settings = runtime().settings
     it = ox.NamedNode(dataset_iri(version))
 
     def void(name: str) -> ox.NamedNode:
         return ox.NamedNode(f"{VOID}{name}")
 
-    def number(value: int) -> ox.Literal:
-        return ox.Literal(str(value), datatype=ox.NamedNode(f"{XSD}integer"))
+    def dcat(name: str) -> ox.NamedNode:
+        return ox.NamedNode(f"{DCAT}{name}")
+
+    def number(value: int, datatype: str = "integer") -> ox.Literal:
+        return ox.Literal(str(value), datatype=ox.NamedNode(f"{XSD}{datatype}"))
 
     built = parsedate_to_datetime(version.last_modified).isoformat().replace("+00:00", "Z")
     date_time = ox.NamedNode(f"{XSD}dateTime")
     triples = [
         ox.Triple(it, RDF_TYPE, void("Dataset")),
-        ox.Triple(it, RDF_TYPE, ox.NamedNode(f"{DCAT}Dataset")),
+        ox.Triple(it, RDF_TYPE, dcat("Dataset")),
         ox.Triple(it, ox.NamedNode(f"{DCT}title"), ox.Literal(TITLE, language="en")),
         ox.Triple(it, ox.NamedNode(f"{DCT}description"), ox.Literal(DESCRIPTION, language="en")),
         ox.Triple(it, ox.NamedNode(f"{DCT}license"), ox.NamedNode(settings.license)),
@@ -86,6 +104,36 @@ def description(version: VersionFacts, counted: Statistics) -> list[ox.Triple]:
         ox.Triple(it, void("uriSpace"), ox.Literal(f"{version.base_iri}id/")),
         ox.Triple(it, void("vocabulary"), ox.NamedNode(str(IG))),
     ]
+    for index, download in enumerate(version.dumps):
+        url, part, sum_ = (
+            ox.NamedNode(absolute(f"/dumps/{version.id}/{download.name}")),
+            ox.BlankNode(f"dump{index}"),
+            ox.BlankNode(f"sum{index}"),
+        )
+        triples += [
+            ox.Triple(it, void("dataDump"), url),
+            ox.Triple(it, dcat("distribution"), part),
+            ox.Triple(part, RDF_TYPE, dcat("Distribution")),
+            ox.Triple(part, ox.NamedNode(f"{DCT}title"), ox.Literal(download.name)),
+            ox.Triple(part, dcat("downloadURL"), url),
+            ox.Triple(part, dcat("mediaType"), ox.NamedNode(IANA + download.media_type)),
+            ox.Triple(part, dcat("compressFormat"), ox.NamedNode(IANA + "application/gzip")),
+            ox.Triple(part, dcat("byteSize"), number(download.size, "nonNegativeInteger")),
+            ox.Triple(part, ox.NamedNode(f"{SPDX}checksum"), sum_),
+            ox.Triple(sum_, RDF_TYPE, ox.NamedNode(f"{SPDX}Checksum")),
+            ox.Triple(
+                sum_,
+                ox.NamedNode(f"{SPDX}algorithm"),
+                ox.NamedNode(f"{SPDX}checksumAlgorithm_sha256"),
+            ),
+            ox.Triple(
+                sum_,
+                ox.NamedNode(f"{SPDX}checksumValue"),
+                ox.Literal(download.sha256, datatype=ox.NamedNode(f"{XSD}hexBinary")),
+            ),
+        ]
+    if counted is None:
+        return triples
     triples += [ox.Triple(it, void(name), number(n)) for name, n in counted.counts.items()]
     for index, (cls, count) in enumerate(counted.by_class):
         part = ox.BlankNode(f"class{index}")
@@ -130,6 +178,8 @@ def dataset(suffix: str | None = None) -> Response:
             "dataset.html",
             version=version,
             counted=counted,
+            holds=HOLDS,
+            dump_url=lambda name: dump_url(version, name),
             iri=dataset_iri(version),
             title=TITLE,
             description=DESCRIPTION,
@@ -138,6 +188,32 @@ def dataset(suffix: str | None = None) -> Response:
             license=runtime().settings.license,
         )
         return Response(body, content_type=f"{media}; charset=utf-8", headers=headers)
-    prefixes = {**PREFIXES, "void": VOID, "dcat": DCAT}
+    prefixes = {**PREFIXES, "void": VOID, "dcat": DCAT, "spdx": SPDX}
     data = ox.serialize(description(version, counted), format=FORMATS[fmt], prefixes=prefixes)
     return Response(data, content_type=f"{media}; charset=utf-8", headers=headers)
+
+
+@blueprint.route("/dumps/latest/<name>")
+def latest_dump(name: str) -> Response:
+    """The served version's dump: a redirect to its lasting address (clients follow it; a
+    cache keeps the file under the version's name, never under this one)."""
+    version = runtime().version()
+    if dump_file(runtime().settings.store, version.id, name) is None:
+        raise NotFound(f"no dump named {name!r}; see /dataset for the dumps")
+    headers = {"Location": public(f"/dumps/{version.id}/{name}"), "Cache-Control": "no-cache"}
+    return Response(status=302, headers=headers)
+
+
+@blueprint.route("/dumps/<version_id>/<name>")
+def versioned_dump(version_id: str, name: str) -> Response:
+    """A kept version's dump, as it was built: the same bytes for as long as it is kept."""
+    found = dump_file(runtime().settings.store, version_id, name)
+    if found is None:
+        raise NotFound(f"no dump {name!r} of a version {version_id!r} here; see /dataset")
+    gzipped = found.path.suffix == ".gz"
+    media = "application/gzip" if gzipped else f"{found.media_type}; charset=us-ascii"
+    answer = send_file(found.path, mimetype=media, etag=found.sha256, conditional=True)
+    answer.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    digest = base64.b64encode(bytes.fromhex(found.sha256)).decode()
+    answer.headers["Repr-Digest"] = f"sha-256=:{digest}:"  # RFC 9530: the file's checksum
+    return answer
