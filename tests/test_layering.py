@@ -44,6 +44,8 @@ SIBLINGS: dict[str, set[str]] = {
     "query.local": {"writers"},
     "store.cache": {"files", "graphs"},
     "store.versions": {"files"},
+    "store.dumps": {"files"},
+    "store.statistics": {"files"},
     "web.sparql": {"http", "negotiation", "runtime", "service"},
     "web.service": {"negotiation", "runtime"},
     "web.server": {"__init__"},
