@@ -67,13 +67,21 @@ ANSWERS = {
 
 
 def city_query(city: str) -> str:
-    """Every statement of the city's profile graphs, and the labels of what they point to."""
+    """Every statement of the city's profile graphs (they name the people, units and their own
+    wordings' concepts; the survey's concepts are labelled by ``labels_query``)."""
     return (
         "PREFIX ig: <https://w3id.org/innograph/def/> PREFIX dct: <http://purl.org/dc/terms/>\n"
-        f"CONSTRUCT {{ ?s ?p ?o . ?o <{SKOS}prefLabel> ?label . ?o <{FOAF_NAME}> ?name }}\n"
-        f"WHERE {{ ?profile ig:city <{city}> .\n"
-        "  GRAPH ?g { ?g dct:subject ?profile . ?s ?p ?o }\n"
-        f"  OPTIONAL {{ ?o <{SKOS}prefLabel> ?label }} OPTIONAL {{ ?o <{FOAF_NAME}> ?name }} }}"
+        "CONSTRUCT { ?s ?p ?o }\n"
+        f"WHERE {{ ?profile ig:city <{city}> . GRAPH ?g {{ ?g dct:subject ?profile . ?s ?p ?o }} }}"
+    )
+
+
+def labels_query(vocabularies: str) -> str:
+    """The labels of the survey's concepts: the same query for every city, so it is answered
+    once per version (labelling each statement's object in ``city_query`` cost it 4x)."""
+    return (
+        f"CONSTRUCT {{ ?concept <{SKOS}prefLabel> ?label }}\n"
+        f"WHERE {{ GRAPH <{vocabularies}> {{ ?concept <{SKOS}prefLabel> ?label }} }}"
     )
 
 

@@ -29,6 +29,7 @@ from ..query.profiles import (
     city_profiles,
     city_query,
     comparison_query,
+    labels_query,
 )
 from ..query.resources import (
     INBOUND_PAGE,
@@ -304,12 +305,13 @@ def resource(space: str, rest: str) -> Response:
         body = _ontology_page(version, described.body, path, cut)
     elif f"{IG}City" in found.types.get(iri, []) and page == 1 and not view:
         city = _ask(version, city_query(iri), "ntriples")
-        profiles = city_profiles(iri, city.body)
+        labels = _ask(version, labels_query(f"{version.base_iri}graph/vocabularies"), "ntriples")
+        profiles = city_profiles(iri, city.body + labels.body)
         charts = [
             chart(title, rows(version, comparison_query(prop)), _chosen(profiles, prop))
             for title, prop in COMPARED
         ]
-        cut = _truncated(headers, described, city)
+        cut = _truncated(headers, described, city, labels)
         body = _page(found, version, path, page, count, described.body, cut, profiles, charts)
     else:
         cut = _truncated(headers, described)
