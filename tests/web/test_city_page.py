@@ -169,9 +169,13 @@ def test_the_charts_are_computed_from_the_store(
     server = start_server(built_store([folder], folder / "store"))
     try:
         both = request(server, CITY_PAGE)[2].decode()
+        (folder / "third-city.txt").write_text(other, encoding="utf-8")
+        built_store([folder], folder / "store")  # promoted while the server runs
+        three = request(server, CITY_PAGE)[2].decode()
     finally:
         stop_server(server)
     assert bar(both, "Policy areas", "Health") == "2 of 2"
     assert bar(both, "Policy areas", "Economic Development") == "1 of 2"
     assert bar(both, "Policy areas", "Culture") == "1 of 2"
     assert "◆ Culture" not in both  # the other city's choice, not this one's
+    assert bar(three, "Policy areas", "Culture") == "2 of 3"  # counted again for the new version

@@ -305,10 +305,10 @@ def resource(space: str, rest: str) -> Response:
         body = _ontology_page(version, described.body, path, cut)
     elif f"{IG}City" in found.types.get(iri, []) and page == 1 and not view:
         city = _ask(version, city_query(iri), "ntriples")
-        labels = _ask(version, labels_query(f"{version.base_iri}graph/vocabularies"), "ntriples")
+        labels = runtime().per_version(version, "labels", lambda: _survey_labels(version))
         profiles = city_profiles(iri, city.body + labels.body)
         charts = [
-            chart(title, rows(version, comparison_query(prop)), _chosen(profiles, prop))
+            chart(title, _compared(version, prop), _chosen(profiles, prop))
             for title, prop in COMPARED
         ]
         cut = _truncated(headers, described, city, labels)
@@ -318,6 +318,16 @@ def resource(space: str, rest: str) -> Response:
         body = _page(found, version, path, page, count, described.body, cut)
     _remember(tag, body.encode(), headers)
     return Response(body, content_type=f"{media}; charset=utf-8", headers=headers)
+
+
+def _survey_labels(version: VersionFacts) -> Answer:
+    """The labels of the survey's concepts: the same for every city page."""
+    return _ask(version, labels_query(f"{version.base_iri}graph/vocabularies"), "ntriples")
+
+
+def _compared(version: VersionFacts, prop: str) -> list[dict[str, str]]:
+    """How many cities chose each option of ``prop``: the same for every city page."""
+    return runtime().per_version(version, prop, lambda: rows(version, comparison_query(prop)))
 
 
 def _remember(tag: str, body: bytes, headers: dict[str, str]) -> None:

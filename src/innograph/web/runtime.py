@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from typing import cast
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 from flask import current_app
 
@@ -45,6 +46,9 @@ class DocumentCache:
                 self._size -= len(old)
 
 
+T = TypeVar("T")
+
+
 class Runtime:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -52,6 +56,8 @@ class Runtime:
         self.documents = DocumentCache(settings.result_cache_bytes // 4)
         self._workers: QueryWorkers | None = None
         self._lock = threading.Lock()
+        self._memo: dict[str, Any] = {}  # name -> value, for the version in _memo_of
+        self._memo_of = ""
 
     @property
     def workers(self) -> QueryWorkers:
@@ -66,6 +72,21 @@ class Runtime:
 
     def version(self) -> VersionFacts:
         return served_version(self.settings.store)
+
+    def per_version(self, version: VersionFacts, name: str, compute: Callable[[], T]) -> T:
+        """What a page needs of the whole version (the counts behind the city charts, the
+        survey's labels), computed once per version and process, whatever the answer cache:
+        a version never changes. Only the newest version's values are kept."""
+        with self._lock:
+            if self._memo_of != version.id:
+                self._memo, self._memo_of = {}, version.id
+            if name in self._memo:
+                return cast(T, self._memo[name])
+        value = compute()  # outside the lock: two first requests may both compute it
+        with self._lock:
+            if self._memo_of == version.id:
+                self._memo[name] = value
+        return value
 
     def close(self) -> None:
         with self._lock:
