@@ -59,7 +59,7 @@ def test_the_home_page_says_what_is_served_and_leads_everywhere(live_server: Liv
     assert "This server holds 1 profile" in text
     assert re.search(r"store version <code>\d{8}T\d{6}\.\d+Z-\d+</code>", text)
     assert "/id/city/liverpool-city-region.html" in page.hrefs
-    assert {"/sparql", "/def/index.html"} <= set(page.hrefs)
+    assert {"/sparql", "/def/index.html", "/dataset", "/dataset#dumps"} <= set(page.hrefs)
     schemes = [h for h in page.hrefs if h.startswith("/vocab/")]
     assert len(schemes) == 14  # one per file in ontology/vocabularies/
 
