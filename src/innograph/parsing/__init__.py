@@ -26,9 +26,15 @@ from ..records import (
     Statement,
     SurveyOptions,
 )
-from . import frames
+from . import damage, frames
 from .flat import read_flat, read_partnership_line
-from .headed import CUT_HEADINGS, HeadedReader, Section, heading_of, split_sections
+from .headed import (
+    HEADER_LABELS,
+    HeadedReader,
+    Section,
+    heading_of,
+    split_sections,
+)
 from .ledger import Ledger
 from .text import decode, split_lines
 
@@ -63,9 +69,11 @@ def parse_profile(text: str, source: str, options: SurveyOptions) -> ParsedProfi
         ledger.mapped(first_text, "synthetic")
         synthetic = Sourced(marker.group("note"), Span.line(first_text))
         first = first_text + 1
-    if any(heading_of(line) and not frames.NOTE.match(line.strip()) for line in lines):
-        profile = _read_headed(ledger, first, options, source)
+    damage.check_one_profile(ledger, first_text, source)
+    if any(_is_headed(line) for line in lines):
+        profile = _read_headed(ledger, first, first_text, options, source)
     else:
+        damage.check_flat(ledger, first_text, options, source)
         profile = _read_flattened(ledger, first, options, source)
     classes = ledger.classes()
     if not any(c.kind == "mapped" and c.field not in {"source_url", "synthetic"} for c in classes):
@@ -76,6 +84,12 @@ def parse_profile(text: str, source: str, options: SurveyOptions) -> ParsedProfi
             " to:' or a profile sentence), found none",
         )
     return ParsedProfile(replace(profile, source_url=source_url, synthetic=synthetic), classes)
+
+
+def _is_headed(line: str) -> bool:
+    """A template heading or a header label: only the headed rendering prints them."""
+    text = line.strip()
+    return bool(heading_of(line) and not frames.NOTE.match(text)) or text in HEADER_LABELS
 
 
 def _heading_name(sections: list[Section]) -> Sourced[str] | None:
@@ -90,29 +104,26 @@ def _drop_cut_heading(ledger: Ledger, sections: list[Section], name: str | None)
     last = max((n for n in range(1, len(ledger.lines) + 1) if ledger.text(n).strip()), default=0)
     if not sections or last not in sections[-1].body:
         return None
-    text = frames.straight(ledger.text(last).strip())
-    count = re.match(r"^.+ utilizes (\d+)", text)
-    headings = (
-        *CUT_HEADINGS,
-        f"{{name}} utilizes {count.group(1) if count else 0} different innovation skills or roles",
-        "Innovation skills or roles",
-    )
-    for heading in headings:
-        full = heading.format(name=name or "")
-        if "{name}" in heading and not name:
-            continue
-        if len(text) >= 4 and full.startswith(text) and full != text:
-            sections[-1].body.remove(last)
-            ledger.template(last, "truncated_heading")
-            return last
-    return None
+    if damage.cut_heading_of(ledger.text(last), name) is None:
+        return None
+    sections[-1].body.remove(last)
+    ledger.template(last, "truncated_heading")
+    return last
 
 
-def _read_headed(ledger: Ledger, first: int, options: SurveyOptions, source: str) -> Profile:
-    """The headed rendering: split at the headings, then read each section by its key."""
+def _read_headed(
+    ledger: Ledger, first: int, first_text: int, options: SurveyOptions, source: str
+) -> Profile:
+    """The headed rendering: split at the headings, refuse a second profile or section, cut
+    each section where lines of another begin, then read each section by its key."""
     header_lines, sections = split_sections(ledger, first)
+    damage.check_headed(ledger, header_lines, sections, first_text, options, source)
     name = _heading_name(sections)
     _drop_cut_heading(ledger, sections, name.value if name else None)
+    header_lines = damage.trim_header(ledger, header_lines, options)
+    last = _last_line(ledger)
+    for section in sections:
+        damage.trim_foreign(ledger, section, options, last, name.value if name else None)
     by_key: dict[str, Section] = {}
     for section in sections:
         by_key.setdefault(section.key, section)
