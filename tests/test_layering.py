@@ -37,6 +37,7 @@ STAGES: dict[str, set[str]] = {
 SIBLINGS: dict[str, set[str]] = {
     "parsing.headed": {"frames", "ledger"},
     "parsing.flat": {"frames", "ledger"},
+    "parsing.damage": {"frames", "headed", "ledger"},
     "validation.gate": {"shapes"},
     "validation.reference": {"shapes"},
     "validation.report": {"reference"},

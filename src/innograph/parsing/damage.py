@@ -12,7 +12,6 @@ import re
 from ..errors import ProfileError
 from ..records import Span, SurveyOptions, normalise
 from . import frames
-from .flat import PLACEMENT_CUES
 from .headed import (
     BULLET,
     CHART_NUMBER,
@@ -271,4 +270,4 @@ def _foreign(
 def _placement_like(text: str) -> bool:
     """An unlabelled paragraph that tells where innovation sits (its roles heading is missing)."""
     lowered = frames.straight(text).casefold()
-    return any(cue in lowered for cue in PLACEMENT_CUES)
+    return any(cue in lowered for cue in frames.PLACEMENT_CUES)

@@ -23,17 +23,8 @@ from ..records import (
     normalise,
 )
 from . import frames
+from .frames import PLACEMENT_CUES
 from .ledger import Ledger
-
-PLACEMENT_CUES = (
-    "situated ",
-    "innovation work is",
-    "dedicated team",
-    "innovation team",
-    "independent department",
-    "independent body",
-    "standalone department",
-)
 
 
 @dataclass

@@ -171,6 +171,17 @@ def no_priority(line: str) -> bool:
 
 # --- placement ------------------------------------------------------------------------------
 
+# Words that mark a paragraph as the placement (where innovation sits), in either rendering.
+PLACEMENT_CUES = (
+    "situated ",
+    "innovation work is",
+    "dedicated team",
+    "innovation team",
+    "independent department",
+    "independent body",
+    "standalone department",
+)
+
 _UNIT_WORDS = r"(?:Directorate|Department|Division|Office|Services|Unit|Agency|Bureau|Lab)"
 _CAP_WORD = r"[A-Z][\w&'.-]*"
 _UNIT = re.compile(
