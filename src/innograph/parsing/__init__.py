@@ -45,6 +45,10 @@ SOURCE_LINE = re.compile(r"^# source: (?P<url>\S+)$")
 SYNTHETIC_LINE = re.compile(r"^# synthetic: (?P<note>.+)$")
 
 
+# A roles heading cut after its count: the number is whole when a space follows it.
+CUT_ROLES_COUNT = re.compile(r"^.+ utilizes (?P<count>\d+) ")
+
+
 def parse_bytes(data: bytes, source: str, options: SurveyOptions) -> ParsedProfile:
     """Decode and parse; raises ProfileError (file, line, expectation) for unreadable input."""
     return parse_profile(decode(data, source), source, options)
@@ -99,8 +103,10 @@ def _heading_name(sections: list[Section]) -> Sourced[str] | None:
     return None
 
 
-def _drop_cut_heading(ledger: Ledger, sections: list[Section], name: str | None) -> int | None:
-    """A page cut inside a heading ("Terms Akron most assoc"): take that line as template."""
+def _drop_cut_heading(ledger: Ledger, sections: list[Section], name: str | None) -> Roles | None:
+    """A page cut inside a heading ("Terms Akron most assoc"): take that line as template.
+    A roles heading cut after its count ("Akron utilizes 4 different innovation ") still
+    states the count: the roles it returns."""
     last = max((n for n in range(1, len(ledger.lines) + 1) if ledger.text(n).strip()), default=0)
     if not sections or last not in sections[-1].body:
         return None
@@ -108,7 +114,11 @@ def _drop_cut_heading(ledger: Ledger, sections: list[Section], name: str | None)
         return None
     sections[-1].body.remove(last)
     ledger.template(last, "truncated_heading")
-    return last
+    count = CUT_ROLES_COUNT.match(frames.straight(ledger.text(last).strip()))
+    if count is None:
+        return None
+    ledger.mapped(last, "roles.stated_count")
+    return Roles(Sourced(int(count.group("count")), Span.line(last)))
 
 
 def _read_headed(
@@ -119,7 +129,7 @@ def _read_headed(
     header_lines, sections = split_sections(ledger, first)
     damage.check_headed(ledger, header_lines, sections, first_text, options, source)
     name = _heading_name(sections)
-    _drop_cut_heading(ledger, sections, name.value if name else None)
+    cut_roles = _drop_cut_heading(ledger, sections, name.value if name else None)
     header_lines = damage.trim_header(ledger, header_lines, options)
     last = _last_line(ledger)
     for section in sections:
@@ -135,6 +145,7 @@ def _read_headed(
     note = _snapshot_note(ledger, by_key.get("note"))
     strategy, approach, vision_notes, policy = _vision_and_policy(reader, by_key)
     roles, placement = _roles_and_placement(reader, by_key)
+    roles = roles or cut_roles
     terms = _terms(reader, by_key.get("terms"))
     activities = reader.activities(by_key["activities"]) if "activities" in by_key else None
     funding = reader.funding(by_key)

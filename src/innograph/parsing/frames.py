@@ -186,8 +186,13 @@ _UNIT_WORDS = r"(?:Directorate|Department|Division|Office|Services|Unit|Agency|B
 _CAP_WORD = r"[A-Z][\w&'.-]*"
 _UNIT = re.compile(
     rf"(?P<unit>(?:{_CAP_WORD}\s+(?:(?:and|of|for|&)\s+)?)*{_CAP_WORD}'s\s+[oO]ffice\b"
-    rf"|Office of {_CAP_WORD}(?:\s+(?:(?:and|of|for|&)\s+)?{_CAP_WORD})*"
+    rf"|Office\s+of\s+{_CAP_WORD}(?:\s+(?:(?:and|of|for|&)\s+)?{_CAP_WORD})*"
     rf"|(?:{_CAP_WORD}\s+(?:(?:and|of|for|&)\s+)?)+{_UNIT_WORDS}\b)"
+)
+# A unit name followed by one of these is part of a job title ("Mayor's Office Director").
+_JOB_TITLE_AFTER = re.compile(
+    r"^\s+(?:Director|Manager|Officer|Chief|Head|Lead|Leader|Coordinator|Advis[eo]r|Analyst"
+    r"|Administrator|Deputy|Secretary|Fellow|Staff(?:er)?)\b"
 )
 _ACCOUNTABLE = re.compile(r"(?:accountable|reports(?: directly)?) to (?:the )?(?P<who>[^,.;]+)")
 _TEAM_SIZE = re.compile(r"consists of (?P<n>\d+) staff")
@@ -201,6 +206,16 @@ _KINDS = (
     ("city manager", "city-managers-office"),
     ("mayor's office", "mayors-office"),
 )
+
+
+def unit_name(printed: str) -> str:
+    """A unit's name without the page's accidents: spaces (also non-breaking) collapsed, no
+    trailing full stop; the printed form stays in the placement text.
+
+    >>> unit_name("Office of\u00a0Innovation.")
+    'Office of Innovation'
+    """
+    return re.sub(r"\s+", " ", printed).strip().rstrip(".,;:").rstrip()
 
 
 def placement(paragraphs: list[Sourced[str]]) -> Placement:
@@ -220,8 +235,10 @@ def placement(paragraphs: list[Sourced[str]]) -> Placement:
     for paragraph in paragraphs:
         straight_paragraph = straight(paragraph.value)
         for match in _UNIT.finditer(straight_paragraph):
-            unit = paragraph.value[match.start("unit") : match.end("unit")]
-            if unit.startswith("Situated "):
+            unit = unit_name(paragraph.value[match.start("unit") : match.end("unit")])
+            if unit.startswith("Situated ") or _JOB_TITLE_AFTER.match(
+                straight_paragraph[match.end("unit") :]
+            ):
                 continue
             if unit not in seen:
                 seen.add(unit)

@@ -1,0 +1,84 @@
+"""Small losses of issue 12, made from the seed: a count in a cut heading, unit names as the
+page prints them (full stop, non-breaking space), job titles, several units with their teams."""
+
+from __future__ import annotations
+
+import pytest
+
+from innograph.parsing import parse_profile
+from innograph.records import Profile, SurveyOptions
+
+ROLES_HEADING = "Liverpool City Region utilizes 3 different innovation skills or roles"
+PLACEMENT = (
+    "Situated in the Policy and Strategic Commissioning Directorate, the City Region’s"
+    " Innovation and Commercialisation Lead Officer works across the Commercial Investment and"
+    " Development Directorate and is ultimately accountable to the Metro Mayor."
+)
+
+
+@pytest.fixture(scope="module")
+def seed_text(seed_bytes: bytes) -> str:
+    return seed_bytes.decode("utf-8")
+
+
+def parse(text: str, options: SurveyOptions) -> Profile:
+    return parse_profile(text, "seed.txt", options).profile
+
+
+def cut_at(text: str, line: str, keep: int) -> str:
+    """The page up to ``line``, of which only the first ``keep`` characters are left."""
+    head, found, _ = text.partition(line)
+    assert found
+    return head + line[:keep] + "\n"
+
+
+def with_placement(text: str, paragraph: str) -> str:
+    assert PLACEMENT in text
+    return text.replace(PLACEMENT, paragraph, 1)
+
+
+def units(profile: Profile) -> list[str]:
+    assert profile.placement is not None
+    return [unit.value for unit in profile.placement.units]
+
+
+def test_count_in_a_roles_heading_cut_short_is_kept(seed_text: str, options: SurveyOptions) -> None:
+    text = cut_at(seed_text, ROLES_HEADING, len("Liverpool City Region utilizes 3 different innov"))
+    parsed = parse_profile(text, "seed.txt", options)
+    stated = parsed.profile.roles.stated_count
+    last = len(text.splitlines())
+    assert stated is not None
+    assert (stated.value, stated.span.first) == (3, last)
+    assert parsed.profile.truncated_at == last
+    assert parsed.profile.roles.roles == ()
+    assert parsed.unmapped == ()
+
+
+@pytest.mark.parametrize(
+    "keep",
+    [
+        len("Liverpool City Region utilizes 3"),  # "3" may be the start of "30"
+        len("Liverpool City Region util"),
+    ],
+)
+def test_no_count_is_read_from_a_heading_cut_at_or_before_it(
+    seed_text: str, options: SurveyOptions, keep: int
+) -> None:
+    assert parse(cut_at(seed_text, ROLES_HEADING, keep), options).roles.stated_count is None
+
+
+def test_unit_names_lose_the_full_stop_and_the_non_breaking_space(
+    seed_text: str, options: SurveyOptions
+) -> None:
+    paragraph = "Situated in the Office of\u00a0Innovation and Delivery."
+    profile = parse(with_placement(seed_text, paragraph), options)
+    assert units(profile) == ["Office of Innovation and Delivery"]
+    assert profile.placement is not None
+    assert profile.placement.text.value == paragraph  # the printed form is kept
+
+
+def test_a_job_title_is_not_a_unit(seed_text: str, options: SurveyOptions) -> None:
+    paragraph = (
+        "Innovation work is led by the Mayor’s Office Director and sits in the Finance Department."
+    )
+    assert units(parse(with_placement(seed_text, paragraph), options)) == ["Finance Department"]
