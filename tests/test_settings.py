@@ -52,6 +52,8 @@ def test_each_setting_has_help_and_reads_its_variable(
         value = type(default)(default * 2 or 1)
     elif name in ("base_iri", "public_base"):
         value = "http://example.org/"
+    elif name == "access_log":
+        value = "full"
     else:
         value = type(default)("elsewhere")
     assert getattr(Settings.from_env({env: str(value).lower()}), name) == value
@@ -63,3 +65,8 @@ def test_each_setting_has_help_and_reads_its_variable(
 def test_a_public_base_is_a_bare_http_origin_with_a_slash(base: str) -> None:
     with pytest.raises(ValueError, match="public_base"):
         Settings(public_base=base)
+
+
+def test_an_access_log_names_one_of_its_kinds() -> None:
+    with pytest.raises(ValueError, match="access_log: expected short, full, off, got 'long'"):
+        Settings.from_env({"INNOGRAPH_ACCESS_LOG": "long"})

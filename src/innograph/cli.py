@@ -5,18 +5,24 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import json
+import multiprocessing
 import os
+import re
+import shlex
 import sys
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import click
+from pyoxigraph import QuerySolutions as Solutions
 from rdflib import Graph
 
 from . import __version__, pipeline, store
 from .errors import InnographError, UsageError
-from .query.local import FORMATS, render, run_query
+from .query.guard import QueryRejected, inspect_query
+from .query.local import FORMATS, render, run_query, term_text
 from .records import ParsedProfile
-from .settings import DEFAULT_STORE, Settings
+from .settings import ACCESS_LOGS, DEFAULT_STORE, Settings
 from .validation.inputs import graphs_from_nquads
 from .validation.reference import validate_graphs
 from .validation.report import FORMATS as REPORT_FORMATS
@@ -75,7 +81,7 @@ def parse(files: tuple[Path, ...], as_json: bool, coverage: bool) -> None:
         if as_json:
             click.echo(json.dumps(dataclasses.asdict(parsed.profile), ensure_ascii=False, indent=2))
         elif not coverage:
-            click.echo(summary(parsed))
+            click.echo(summary(path, parsed))
         if coverage:
             for line in parsed.unmapped:
                 click.echo(f"{path.name}:{line.number}: unmapped: {line.text.strip()}")
@@ -85,23 +91,19 @@ def parse(files: tuple[Path, ...], as_json: bool, coverage: bool) -> None:
     sys.exit(2 if failed else 0)
 
 
-def summary(parsed: ParsedProfile) -> str:
-    """A short human-readable account of a record."""
+def summary(path: Path, parsed: ParsedProfile) -> str:
+    """One line per profile (a folder of them fits a terminal): the file, the city, the wave
+    and how much the page says."""
     profile = parsed.profile
-    header = profile.header
-    name = header.display_name.value if header.display_name else "(name not on page)"
-    facts = [
-        f"{name} ({profile.source}, {profile.rendering} rendering,"
-        f" wave {profile.survey.wave or 'unknown'})",
-        f"  mayor: {header.mayor.name if header.mayor else '-'}",
-        f"  population: {header.population.value if header.population else '-'}",
-        f"  lead innovation officer(s): {', '.join(p.name for p in header.lead_officers) or '-'}",
-        f"  goals: {len(profile.goals)}, success factors: {len(profile.success_factors)},"
-        f" policy areas: {len(profile.policy_focus.areas)}, roles: {len(profile.roles.roles)}",
-    ]
-    if profile.truncated_at:
-        facts.append(f"  truncated: the text ends at line {profile.truncated_at}")
-    return "\n".join(facts)
+    name = profile.header.display_name
+    wave = f"{profile.survey.wave} survey" if profile.survey.wave else "wave not stated"
+    rendering = ", flattened" if profile.rendering == "flattened" else ""
+    cut = f", cut at line {profile.truncated_at}" if profile.truncated_at else ""
+    return (
+        f"{path.name}: {name.value if name else '(name not on the page)'}, {wave}{rendering}:"
+        f" {len(profile.goals)} goals, {len(profile.success_factors)} success factors,"
+        f" {len(profile.policy_focus.areas)} policy areas, {len(profile.roles.roles)} roles{cut}"
+    )
 
 
 @main.command()
@@ -112,6 +114,13 @@ def summary(parsed: ParsedProfile) -> str:
     type=click.Path(path_type=Path),
     default=None,
     help="Also write the promoted version here as innograph.nq and innograph.trig.",
+)
+@click.option(
+    "--exclude",
+    "exclude",
+    multiple=True,
+    metavar="GLOB",
+    help="Skip the files whose name or path matches GLOB (repeatable), e.g. --exclude 'notes*'.",
 )
 @click.option(
     "--workers",
@@ -126,36 +135,59 @@ def build(
     paths: tuple[Path, ...],
     store_root: Path,
     out: Path | None,
+    exclude: tuple[str, ...],
     workers: int,
     base_iri: str | None,
     quiet: bool,
 ) -> None:
     """Build a new store version from profile PATHS (files or folders; default data/profiles/).
 
-    The version is validated and promoted atomically. The served version is left untouched
-    when a profile cannot be read (exit 2) or a mandatory shape is violated (exit 1).
+    Files that are not profile texts (*.txt) or that match --exclude are skipped, whether
+    named or found in a folder. The version is validated and promoted atomically. The served
+    version is left untouched when a profile cannot be read (exit 2) or a mandatory shape is
+    violated (exit 1).
     """
     try:
         settings = Settings.from_env(base_iri=base_iri)
-        files = pipeline.profile_files(paths or (pipeline.DEFAULT_PROFILES,))
+        if not paths and not pipeline.DEFAULT_PROFILES.is_dir():
+            raise UsageError(
+                f"{pipeline.DEFAULT_PROFILES}: no such folder here; run innograph build in the"
+                " project folder, or name the profile texts or folders: innograph build PATH..."
+            )
+        chosen = paths or (pipeline.DEFAULT_PROFILES,)
+        files = pipeline.profile_files(chosen, exclude)
         hidden = quiet or len(files) < 20
         with click.progressbar(length=len(files), label="profiles", hidden=hidden) as bar:
-            report = pipeline.build(files, store_root, settings, workers, bar.update)
+            report = pipeline.build(chosen, store_root, settings, workers, bar.update, exclude)
     except (InnographError, ValueError) as error:
         fail(error if isinstance(error, InnographError) else UsageError(str(error)))
         return
-    for line in report.rejects + report.warnings:
+    for line in report.skipped + report.rejects + report.warnings:
         click.echo(line, err=True)
     counts = (
-        f"{report.profiles_in} profile(s) in, {report.graphs_out} graph(s) out,"
-        f" {len(report.rejects)} rejected, {report.reused} reused from the cache"
+        f"{report.files_in} file(s) in = {report.graphs_out} graph(s) out"
+        f" + {len(report.rejected_files)} rejected + {len(report.skipped)} skipped"
     )
     if report.exit_code:
         click.echo(f"build failed: {counts}; the served version is unchanged", err=True)
+        click.echo(leave_out_hint(report.rejected_files), err=True)
         sys.exit(report.exit_code)
-    click.echo(f"built version {report.version}: {counts}")
+    click.echo(f"built version {report.version}: {counts} ({report.reused} reused from the cache)")
     if out is not None:
         store.write_dumps(store.require_current(store_root), out)
+
+
+def leave_out_hint(rejected: list[str]) -> str:
+    """How to go on after a failed build: fix the files, or leave them out.
+
+    >>> leave_out_hint(["p/notes.txt", "p/b.txt"])
+    'fix the file(s) above, or leave them out: --exclude notes.txt --exclude b.txt'
+    """
+    if not rejected:
+        return "fix the violations above and build again"
+    excludes = " ".join(f"--exclude {shlex.quote(Path(name).name)}" for name in rejected[:3])
+    more = " ..." if len(rejected) > 3 else ""
+    return f"fix the file(s) above, or leave them out: {excludes}{more}"
 
 
 @main.command()
@@ -190,19 +222,51 @@ def dump(store_root: Path, fmt: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @STORE_OPTION
 def query(sparql: str, fmt: str, store_root: Path) -> None:
-    """Answer a SPARQL query over the served version. SPARQL may be a query or a .rq file.
+    """Answer a SPARQL query over the served version. SPARQL is query text or a query file
+    (FILE.rq; queries/ holds a catalogue).
 
-    The default graph is the union of all named graphs, so queries without GRAPH find
-    every profile.
+    The query is checked as the HTTP endpoint checks it (read-only, nothing leaves the
+    machine). The default graph is the union of all named graphs, so queries without GRAPH
+    find every profile.
     """
     try:
-        path = Path(sparql)
-        is_file = sparql.endswith(".rq") and path.is_file()
-        text = path.read_text(encoding="utf-8") if is_file else sparql
+        text, where = query_text(sparql)
+        try:
+            inspect_query(text)
+        except QueryRejected as error:
+            raise UsageError(f"{where}{error.public_message}") from None
         served = store.open_read_only(store.require_current(store_root))
         click.echo(render(run_query(served, text), fmt).rstrip("\n"))
     except InnographError as error:
         fail(error)
+
+
+QUERY_FILE = re.compile(r"[^\s{}]+\.(rq|sparql)")  # what reads as a file name, not as a query
+
+
+def is_file(path: Path) -> bool:
+    """Whether PATH is a file; query text that is no possible file name is not."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):  # a name too long, a NUL byte
+        return False
+
+
+def query_text(sparql: str) -> tuple[str, str]:
+    """The query and where it comes from (``FILE: `` or nothing): the file SPARQL names, or
+    SPARQL itself; a name that looks like a query file and is not one is an error."""
+    path = Path(sparql)
+    if QUERY_FILE.fullmatch(sparql) or is_file(path):
+        if not is_file(path):
+            raise UsageError(
+                f"{sparql}: no such file; give a query file that exists (queries/ holds a"
+                " catalogue) or the query text itself, in quotes"
+            )
+        try:
+            return path.read_text(encoding="utf-8"), f"{sparql}: "
+        except (OSError, UnicodeDecodeError) as error:
+            raise UsageError(f"{sparql}: expected a readable UTF-8 query file ({error})") from None
+    return sparql, ""
 
 
 @main.command()
@@ -285,30 +349,106 @@ def synth(cities: int, seed: int, out: Path) -> None:
     help="Threads per gunicorn worker.",
 )
 @click.option(
+    "--access-log",
+    type=click.Choice(ACCESS_LOGS),
+    default=None,
+    help="One line per request: short, full or off [env INNOGRAPH_ACCESS_LOG; default short].",
+)
+@click.option(
     "--dev", is_flag=True, help="Flask's development server, reloader and debugger (loopback only)."
 )
-def serve(store_root: Path, host: str, port: int, workers: int, threads: int, dev: bool) -> None:
-    """Serve the promoted store version: the SPARQL endpoint and its query page.
+def serve(
+    store_root: Path,
+    host: str,
+    port: int,
+    workers: int,
+    threads: int,
+    access_log: str | None,
+    dev: bool,
+) -> None:
+    """Serve the promoted store version: the SPARQL endpoint, its query page and a page for
+    every IRI. The addresses to open are printed once the server listens.
 
     Every limit is a named setting read from the environment; `innograph settings` lists them.
     """
+    from .web.server import check_address
+
+    reloaded = os.environ.get("WERKZEUG_RUN_MAIN") == "true"  # --dev's reloader: port is ours
     try:
-        settings = Settings.from_env(store=store_root)
-        store.require_current(settings.store)
+        settings = Settings.from_env(store=store_root, access_log=access_log)
+        version = store.require_current(settings.store)
+        if dev and not is_loopback(host):
+            raise UsageError(f"--host: {host} with --dev; the debugger may listen on loopback only")
+        if not reloaded:
+            check_address(host, port)
+        banner = (
+            "" if reloaded else addresses(version, host, port, "" if dev else settings.access_log)
+        )
     except (InnographError, ValueError) as error:
         fail(error if isinstance(error, InnographError) else UsageError(str(error)))
         return
     if dev:
-        if not is_loopback(host):
-            fail(UsageError(f"--host: {host} with --dev; the debugger may listen on loopback only"))
-            return
         from .web import create_app
 
+        if banner:
+            click.echo(banner)
         create_app(settings).run(host=host.strip("[]"), port=port, debug=True, use_reloader=True)
         return
     from .web.server import serve as run_gunicorn
 
-    run_gunicorn(settings, host, port, workers, threads)
+    run_gunicorn(settings, host, port, workers, threads, banner)
+
+
+FIRST_CITY = (
+    "PREFIX ig: <https://w3id.org/innograph/def/>"
+    " SELECT ?city WHERE { ?city a ig:City } ORDER BY ?city LIMIT 1"
+)
+
+
+def addresses(version: store.Version, host: str, port: int, access_log: str) -> str:
+    """What a person opens first, with this server's address: the home page, the SPARQL
+    endpoint and the page of a city the served version holds."""
+    shown = host.strip("[]")
+    if shown in ("0.0.0.0", "::", ""):
+        shown = "127.0.0.1"
+    url = f"http://{f'[{shown}]' if ':' in shown else shown}:{port}"
+    lines = [
+        f"innograph serves version {version.id} (Ctrl-C stops it). Open:",
+        f"  home page     {url}/",
+        f"  SPARQL        {url}/sparql",
+    ]
+    base = version.manifest().get("base_iri", "")
+    city = first_city(version)
+    if city and base and city.startswith(f"{base}id/"):
+        lines.append(f"  a city page   {url}/{city.removeprefix(base)}.html")
+    if access_log == "short":
+        lines.append("One short line per request follows (--access-log full for complete lines).")
+    return "\n".join(lines)
+
+
+def first_city(version: store.Version) -> str | None:
+    """The IRI of the version's first city, asked in a forked child: RocksDB's threads must
+    not live in the process that gunicorn forks its workers from."""
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_send_first_city, args=(version, sender), daemon=True)
+    child.start()
+    sender.close()
+    try:
+        return receiver.recv() if receiver.poll(30) else None
+    except EOFError:
+        return None
+    finally:
+        child.join(5)
+
+
+def _send_first_city(version: store.Version, sender: Connection) -> None:
+    try:
+        answer = run_query(store.open_read_only(version), FIRST_CITY)
+        rows = [term_text(row["city"]) for row in answer] if isinstance(answer, Solutions) else []
+        sender.send(rows[0] if rows else None)
+    except Exception:  # a missing city line is no reason to fail serve
+        sender.send(None)
 
 
 @main.command(name="settings")

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from fnmatch import fnmatch
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -35,16 +36,29 @@ DEFAULT_PROFILES = Path("data/profiles")
 
 @dataclass
 class BuildReport:
-    """What a build did; ``profiles_in`` always equals ``graphs_out`` plus the rejected files."""
+    """What a build did. The counts add up: ``files_in`` is ``graphs_out`` plus the rejected
+    files plus the skipped ones, whether the build passed or failed (then ``graphs_out`` counts
+    the graphs that were good, though none was promoted)."""
 
-    profiles_in: int = 0
+    files_in: int = 0
+    profiles_in: int = 0  # the files read as profiles: files_in less the skipped
     graphs_out: int = 0
     reused: int = 0
-    rejects: list[str] = field(default_factory=list)
+    rejected_files: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # "FILE: skipped: why", one per file
+    rejects: list[str] = field(default_factory=list)  # "FILE:LINE: why", one or more per file
     warnings: list[str] = field(default_factory=list)
     version: str | None = None
     exit_code: int = 0
     timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """The files a build reads, and those it leaves out with the reason for each."""
+
+    files: list[Path]
+    skipped: list[tuple[Path, str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,17 +77,34 @@ def survey_options() -> SurveyOptions:
     return SurveyOptions.from_labels(scheme_labels())
 
 
-def profile_files(paths: Iterable[Path]) -> list[Path]:
-    """The ``.txt`` files named, or found in the folders named, sorted for a stable build."""
-    found: list[Path] = []
+def select_files(paths: Iterable[Path], exclude: Sequence[str] = ()) -> Selection:
+    """The files named, and those in the folders named (not in their sub-folders, not hidden),
+    sorted for a stable build. A file that is not ``.txt`` or that matches an ``exclude`` glob
+    (on its name or its path) is skipped, alike whether it was named or found in a folder."""
+    found: set[Path] = set()
     for path in paths:
         if path.is_dir():
-            found.extend(sorted(path.glob("*.txt")))
+            found.update(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
         elif path.exists():
-            found.append(path)
+            found.add(path)
         else:
             raise UsageError(f"{path}: no such file or folder")
-    return sorted(set(found), key=lambda p: (p.name, str(p)))
+    files: list[Path] = []
+    skipped: list[tuple[Path, str]] = []
+    for path in sorted(found, key=lambda p: (p.name, str(p))):
+        glob = next((g for g in exclude if fnmatch(path.name, g) or fnmatch(str(path), g)), None)
+        if glob is not None:
+            skipped.append((path, f"--exclude {glob!r}"))
+        elif path.suffix != ".txt":
+            skipped.append((path, "not a profile text (*.txt)"))
+        else:
+            files.append(path)
+    return Selection(files, skipped)
+
+
+def profile_files(paths: Iterable[Path], exclude: Sequence[str] = ()) -> list[Path]:
+    """The profile texts a build reads (see ``select_files``)."""
+    return select_files(paths, exclude).files
 
 
 def read_bytes(path: Path) -> bytes:
@@ -205,9 +236,11 @@ def manifest_of(
         "parser_version": __version__,
         "profiles": {name: {"sha256": sha, "graph": g.iri} for name, sha, g in mapped},
         "counts": {
+            "files_in": report.files_in,
             "profiles_in": report.profiles_in,
             "graphs_out": report.graphs_out,
             "rejects": 0,
+            "skipped": len(report.skipped),
             "reused": report.reused,
             "warnings": len(report.warnings),
         },
@@ -232,19 +265,29 @@ def build(
     settings: Settings,
     workers: int = 1,
     progress: Callable[[int], None] = lambda _: None,
+    exclude: Sequence[str] = (),
 ) -> BuildReport:
     """Build a new store version; promote it only if every profile was read and no rule is
     violated. The served version is never touched before the final atomic switch."""
-    files = profile_files(paths)
+    selection = select_files(paths, exclude)
+    files = selection.files
+    report = BuildReport(files_in=len(files) + len(selection.skipped), profiles_in=len(files))
+    report.skipped = [f"{path}: skipped: {why}" for path, why in selection.skipped]
     if not files:
-        raise UsageError("no profile files (*.txt) found in the given paths")
+        raise UsageError(
+            "\n".join(report.skipped)
+            + ("\n" if report.skipped else "")
+            + f"no profile texts to build: {report.files_in} file(s) in, all skipped;"
+            " name profile texts (*.txt) or folders holding them"
+        )
     base = settings.base_iri
-    report = BuildReport(profiles_in=len(files))
     lap = Laps(report.timings)
     outcomes, report.reused = map_all(files, ProfileCache(root), base, workers, progress)
     lap("parse+map")
     report.rejects = [o.error for o in outcomes if o.error is not None]
     if report.rejects:
+        report.rejected_files = [str(f) for f, o in zip(files, outcomes, strict=True) if o.error]
+        report.graphs_out = len(files) - len(report.rejected_files)
         report.exit_code = 2
         return report
     mapped = [(o.name, o.sha256, o.graph) for o in outcomes if o.graph is not None]
@@ -252,12 +295,19 @@ def build(
     with store.draft(root) as draft:
         checked = load_draft(draft, root, mapped, fingerprint, base)
         lap("load")
+        violated: set[str] = set()
         for finding, where in gate(draft, checked, base):
             line = f"{where}: {finding.severity}: {finding.focus}: {finding.message}"
-            (report.rejects if finding.severity == "Violation" else report.warnings).append(line)
+            if finding.severity == "Violation":
+                report.rejects.append(line)
+                violated.add(where.split(":", 1)[0])
+            else:
+                report.warnings.append(line)
         lap("validate")
         report.graphs_out = store.graphs.count_profile_graphs(draft.store)
         if report.rejects:
+            report.rejected_files = [str(f) for f in files if f.name in violated]
+            report.graphs_out = len(files) - len(report.rejected_files)
             report.exit_code = 1
             return report
         if report.graphs_out != report.profiles_in:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_STORE = Path("store")
+ACCESS_LOGS = ("short", "full", "off")
 
 
 def setting(default: Any, env: str, help: str) -> Any:
@@ -86,6 +87,13 @@ class Settings:
         "INNOGRAPH_LICENSE",
         "Licence every linked-data document links to (rel=license); the ontology's own by default.",
     )
+    access_log: str = setting(
+        "short",
+        "INNOGRAPH_ACCESS_LOG",
+        "What innograph serve logs per request: short (method, path without the query string,"
+        " status, milliseconds), full (gunicorn's complete line with the query string, client,"
+        " size, referrer and user agent, and its startup lines) or off.",
+    )
     test_functions: bool = setting(
         False,
         "INNOGRAPH_TEST_FUNCTIONS",
@@ -110,6 +118,10 @@ class Settings:
         if self.public_base and not re.fullmatch(r"https?://[^\s/?#]+/", self.public_base):
             raise ValueError(
                 f"public_base: expected an http(s) URL ending with '/': {self.public_base!r}"
+            )
+        if self.access_log not in ACCESS_LOGS:
+            raise ValueError(
+                f"access_log: expected {', '.join(ACCESS_LOGS)}, got {self.access_log!r}"
             )
         if not self.base_iri.endswith("/"):
             raise ValueError(f"base_iri must end with '/': {self.base_iri!r}")

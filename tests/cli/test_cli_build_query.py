@@ -38,7 +38,7 @@ def test_build_then_query(tmp_path: Path) -> None:
     result = innograph("build", str(SEED), "--store", store, "--quiet")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("built version ")
-    assert "1 profile(s) in, 1 graph(s) out, 0 rejected" in result.stdout
+    assert "1 file(s) in = 1 graph(s) out + 0 rejected + 0 skipped" in result.stdout
     answer = innograph("query", POPULATION, "--store", store, "--format", "json")
     assert answer.returncode == 0, answer.stderr
     bindings = json.loads(answer.stdout)["results"]["bindings"]
@@ -80,7 +80,7 @@ def test_query_errors_are_one_line(tmp_path: Path) -> None:
     assert missing.returncode == 2
     assert "no store version here; run 'innograph build" in missing.stderr
     assert innograph("build", str(SEED), "--store", store).returncode == 0
-    syntax = innograph("query", "SELEC ?x WHERE {}", "--store", store)
+    syntax = innograph("query", "SELECT ?x WHERE { ?x }", "--store", store)
     assert syntax.returncode == 2
     assert syntax.stderr.startswith("query: expected a SPARQL query")
     assert len(syntax.stderr.strip().splitlines()) == 1
@@ -90,7 +90,7 @@ def test_build_defaults_to_data_profiles(tmp_path: Path) -> None:
     root = ROOT
     result = innograph("build", "--store", str(tmp_path / "s"), cwd=root)
     assert result.returncode == 0, result.stderr
-    assert "1 profile(s) in" in result.stdout
+    assert "1 file(s) in" in result.stdout
 
 
 def test_unknown_path_is_a_usage_error(tmp_path: Path) -> None:
