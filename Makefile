@@ -2,8 +2,11 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+PORT ?= 8000
+# The catalogue question `make run` answers: short enough to read in a terminal.
+QUESTION ?= queries/cities-by-policy-area.rq
 
-.PHONY: help setup run test test-fast lint format
+.PHONY: help setup run shell test test-fast lint format
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
@@ -15,11 +18,20 @@ $(VENV)/.installed: pyproject.toml
 
 setup: $(VENV)/.installed ## Create the virtual environment and install innograph with its test tools
 
-run: setup ## The main job: parse the shipped profiles, build the store, query it, serve it
-	$(BIN)/innograph parse --json data/profiles/*.txt
-	$(BIN)/innograph build --store store
-	$(BIN)/innograph query queries/innovation-lead-and-team-placement.rq --store store
-	$(BIN)/innograph serve --store store --host 127.0.0.1 --port 8000
+run: setup ## The main job: parse the shipped profiles, build the store, query it, serve it (PORT=8000)
+	@echo "== innograph parse data/profiles/*.txt   (what each profile says)"
+	@$(BIN)/innograph parse data/profiles/*.txt
+	@echo "== innograph build   (data/profiles/ into store/, checked against the shapes)"
+	@$(BIN)/innograph build --store store --quiet
+	@echo "== innograph query $(QUESTION)"
+	@sed -n 's/^# /   /p' $(QUESTION) | head -n 1
+	@$(BIN)/innograph query $(QUESTION) --store store
+	@echo "== innograph serve --port $(PORT)   (make run PORT=8001 for another port)"
+	@$(BIN)/innograph serve --store store --host 127.0.0.1 --port $(PORT)
+
+shell: setup ## A shell with the virtual environment active: innograph is on the PATH (exit leaves)
+	@echo "innograph is on the PATH here (try: innograph --help); exit leaves this shell"
+	@VIRTUAL_ENV="$(abspath $(VENV))" PATH="$(abspath $(BIN)):$$PATH" $${SHELL:-/bin/sh} -i
 
 lint: setup ## ruff, the type checker (mypy --strict on src/) and the import contract
 	$(BIN)/ruff check .
@@ -30,8 +42,8 @@ lint: setup ## ruff, the type checker (mypy --strict on src/) and the import con
 test: lint ## Set up, lint and pass the tests (what CI runs)
 	$(BIN)/pytest
 
-test-fast: setup ## The quick loop: every test but the browser, Node, live-server and shape-fixture groups
-	$(BIN)/pytest -q -m "not (browser or node or server or shapes)"
+test-fast: setup ## The quick loop: every test but the browser, Node, live-server, shape-fixture and clone groups
+	$(BIN)/pytest -q -m "not (browser or node or server or shapes or clone)"
 
 format: setup ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
