@@ -172,6 +172,16 @@ class DataAvailability:
 
 
 @dataclass(frozen=True, slots=True)
+class CutItem:
+    """The last item of a list where the page is cut short and which is no survey option
+    ("Data sci"): kept as printed, with the list it stands in, never read as an answer."""
+
+    field: str
+    text: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
 class Profile:
     """One city's profile page as printed, in one rendering."""
 
@@ -197,6 +207,7 @@ class Profile:
     funding: Funding = field(default_factory=Funding)
     partnerships: Partnerships = field(default_factory=Partnerships)
     data_availability: DataAvailability = field(default_factory=DataAvailability)
+    cut_item: CutItem | None = None
 
 
 @dataclass(frozen=True, slots=True)

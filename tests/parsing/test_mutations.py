@@ -33,7 +33,7 @@ from innograph.errors import ProfileError
 from innograph.parsing import parse_profile
 from innograph.parsing.headed import heading_of
 from innograph.pipeline import survey_options
-from innograph.records import ParsedProfile, Profile, Span
+from innograph.records import Choice, ParsedProfile, Profile, Span
 
 POPULATION = re.compile(r"^\d{1,3}(?:,\d{3})+(?: \(\d{4}\))?$")
 Value = tuple[str, str, int, int]  # field path (no indices), payload, first and last line
@@ -144,6 +144,9 @@ def parse(name: str, lines: tuple[str, ...]) -> ParsedProfile:
     return parse_profile("\n".join(lines) + "\n", name, survey_options())
 
 
+NOT_READ = {"source", "line_count", "rendering", "truncated_at"}  # about the file, not the city
+
+
 def values(profile: Profile) -> set[Value]:
     """Every value the record read from the page, with its field and lines."""
     found: set[Value] = set()
@@ -165,8 +168,11 @@ def values(profile: Profile) -> set[Value]:
                 walk(item, path)
 
     for field in dataclasses.fields(profile):
-        if field.name not in {"source", "line_count", "rendering", "truncated_at", "survey"}:
+        if field.name not in {*NOT_READ, "survey", "cut_item"}:
             walk(getattr(profile, field.name), field.name)
+    if (cut := profile.cut_item) is not None:
+        # Set aside where the page is cut, the item is still its list's, only marked as cut.
+        walk(Choice(cut.text, None, cut.span), cut.field)
     walk(profile.survey.snapshot_note_year, "survey.snapshot_note_year")
     return found
 

@@ -82,3 +82,32 @@ def test_a_job_title_is_not_a_unit(seed_text: str, options: SurveyOptions) -> No
         "Innovation work is led by the Mayor’s Office Director and sits in the Finance Department."
     )
     assert units(parse(with_placement(seed_text, paragraph), options)) == ["Finance Department"]
+
+
+ROLE = "Economic development advisor"
+
+
+def test_a_cut_last_list_item_is_kept_as_cut_text_not_as_an_answer(
+    seed_text: str, options: SurveyOptions
+) -> None:
+    parsed = parse_profile(cut_at(seed_text, ROLE, len("Economic development adv")), "s", options)
+    profile, last = parsed.profile, len(seed_text.partition(ROLE)[0].splitlines()) + 1
+    assert profile.truncated_at == last
+    assert [role.wording for role in profile.roles.roles] == [
+        "Communication officer",
+        "Relationship management",
+    ]
+    assert profile.cut_item is not None
+    assert (profile.cut_item.field, profile.cut_item.text) == (
+        "roles.roles",
+        "Economic development adv",
+    )
+    assert profile.cut_item.span.first == last
+    assert parsed.lines[last - 1].field == "cut_item"
+
+
+def test_an_option_where_the_page_is_cut_is_whole(seed_text: str, options: SurveyOptions) -> None:
+    text = cut_at(seed_text, "Communication officer", len("Communication officer"))
+    profile = parse(text, options)
+    assert [role.option for role in profile.roles.roles] == ["communication-officer"]
+    assert profile.cut_item is None

@@ -132,8 +132,6 @@ class Mapper:
     ) -> list[URIRef]:
         nodes = []
         for position, choice in enumerate(choices, start=1):
-            if self._is_cut(choice.span) and choice.option is None:
-                continue  # a value cut mid-word by truncation is not the city's answer
             node = self.node(f"{path}/{position}", rdf_type, choice.span)
             self.add(self.iri, link, node)
             self.add(node, IG.concept, self.concept(scheme, choice))
@@ -142,9 +140,6 @@ class Mapper:
                 self.add(node, IG.rank, Literal(position, datatype=XSD.integer))
             nodes.append(node)
         return nodes
-
-    def _is_cut(self, span: Span) -> bool:
-        return self.profile.truncated_at is not None and span.last == self.profile.truncated_at
 
     def share(self, kind: str, statement: Statement) -> URIRef:
         """The survey-wide share a sentence quotes, as a Data Cube observation per site version."""
@@ -234,6 +229,9 @@ class Mapper:
         self.add(p, IG.rendering, Literal(profile.rendering))
         if profile.truncated_at is not None:
             self.add(p, IG.truncatedAtLine, Literal(profile.truncated_at, datatype=XSD.integer))
+        if (cut := profile.cut_item) is not None:  # text only: never a concept
+            text = Literal(cut.text, lang="en")
+            self.statement("truncated-item", p, IG.truncatedItem, text, cut.span)
         survey = profile.survey
         if survey.wave is not None:
             self.add(p, IG.surveyWave, URIRef(concept_iri("survey-waves", str(survey.wave))))

@@ -14,6 +14,7 @@ from dataclasses import replace
 from ..errors import ProfileError
 from ..records import (
     Choice,
+    CutItem,
     DataAvailability,
     ParsedProfile,
     Partnerships,
@@ -79,6 +80,7 @@ def parse_profile(text: str, source: str, options: SurveyOptions) -> ParsedProfi
     else:
         damage.check_flat(ledger, first_text, options, source)
         profile = _read_flattened(ledger, first, options, source)
+    profile = _set_aside_cut_item(profile, ledger)
     classes = ledger.classes()
     if not any(c.kind == "mapped" and c.field not in {"source_url", "synthetic"} for c in classes):
         raise ProfileError(
@@ -88,6 +90,41 @@ def parse_profile(text: str, source: str, options: SurveyOptions) -> ParsedProfi
             " to:' or a profile sentence), found none",
         )
     return ParsedProfile(replace(profile, source_url=source_url, synthetic=synthetic), classes)
+
+
+# The lists whose last item a cut page may end inside, by their path in the record.
+CUT_LISTS = (
+    ("goals",),
+    ("success_factors",),
+    ("policy_focus", "areas"),
+    ("roles", "roles"),
+    ("terms",),
+    ("activities", "selected"),
+    ("funding", "funded_activities"),
+    ("data_availability", "sufficient"),
+    ("data_availability", "insufficient"),
+)
+
+
+def _set_aside_cut_item(profile: Profile, ledger: Ledger) -> Profile:
+    """On a page cut short, a last list item that is no survey option may be cut mid-word
+    ("Data sci"): it leaves its list and is kept as a cut item (an option is whole)."""
+    last = profile.truncated_at
+    for path in CUT_LISTS:
+        owners: list[object] = [profile]
+        for name in path[:-1]:
+            owners.append(getattr(owners[-1], name))
+        items: tuple[Choice, ...] = getattr(owners[-1], path[-1])
+        if not items or items[-1].span.last != last or items[-1].option is not None:
+            continue
+        ledger.mapped(items[-1].span.first, "cut_item")
+        value: object = items[:-1]
+        for owner, name in reversed(list(zip(owners, path, strict=True))):
+            value = replace(owner, **{name: value})  # type: ignore[type-var]
+        assert isinstance(value, Profile)
+        cut = CutItem(".".join(path), items[-1].wording, items[-1].span)
+        return replace(value, cut_item=cut)
+    return profile
 
 
 def _is_headed(line: str) -> bool:
