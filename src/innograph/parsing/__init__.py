@@ -1,7 +1,8 @@
 """Profile text to records. No file I/O: callers pass bytes or text and a source name.
 
 >>> from innograph.records import SurveyOptions
->>> parsed = parse_profile("Innovation is helping to:\\n  • Grow\\n", "x.txt", SurveyOptions({}))
+>>> text = "Innovation is helping to:\\n  • Grow\\n  • Save\\n"
+>>> parsed = parse_profile(text, "x.txt", SurveyOptions({}))
 >>> parsed.profile.goals[0].wording, parsed.profile.goals[0].option
 ('Grow', None)
 """
