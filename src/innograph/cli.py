@@ -333,7 +333,13 @@ def synth(cities: int, seed: int, out: Path) -> None:
 @main.command()
 @STORE_OPTION
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=8000,
+    show_default=True,
+    help="Port to listen on; one in use is refused at once, with a free one to choose.",
+)
 @click.option(
     "--workers",
     type=click.IntRange(1),
