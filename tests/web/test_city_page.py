@@ -179,3 +179,23 @@ def test_the_charts_are_computed_from_the_store(
     assert bar(both, "Policy areas", "Culture") == "1 of 2"
     assert "◆ Culture" not in both  # the other city's choice, not this one's
     assert bar(three, "Policy areas", "Culture") == "2 of 3"  # counted again for the new version
+
+
+def test_an_item_cut_where_the_page_stops_is_shown_as_cut_text(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Text, not an answer: the page shows it in the header with its line, not as a role."""
+    text = SEED.read_text(encoding="utf-8")
+    head = text.partition("Economic development advisor")[0]
+    folder = tmp_path_factory.mktemp("cut-page")
+    (folder / SEED.name).write_text(head + "Economic development adv\n", encoding="utf-8")
+    server = start_server(built_store([folder], folder / "store"))
+    try:
+        page = request(server, CITY_PAGE)[2].decode()
+    finally:
+        stop_server(server)
+    line = len(head.splitlines()) + 1
+    header = page.split("<h2", 2)[1]  # the profile's heading and header facts
+    assert re.search(r"Item cut where the page stops.*?Economic development adv", header, re.S)
+    assert f"#L{line}" in header or f"line {line}" in header
+    assert page.count("Economic development adv") == 1

@@ -211,7 +211,12 @@ HEADER = (
     ("Population", "populationFigure"),
     ("Lead innovation officer", "leadInnovationOfficer"),
 )
-STATED = {"displayName": "Name", "countryName": "Country", "hasWebsiteLink": "Innovation website"}
+STATED = {
+    "displayName": "Name",
+    "countryName": "Country",
+    "hasWebsiteLink": "Innovation website",
+    "truncatedItem": "Item cut where the page stops",
+}
 
 
 def _stated(said: Statements, profile: str) -> list[tuple[str, Fact]]:
