@@ -120,6 +120,16 @@ class Roles:
 
 
 @dataclass(frozen=True, slots=True)
+class UnitTeam:
+    """A unit or team the placement names with its own number of staff ("Peak Academy staff
+    of 9 and Technology Services staff of 330")."""
+
+    unit: str
+    staff: int
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
 class Placement:
     """Where innovation sits: the paragraph verbatim and what can be read from it."""
 
@@ -129,6 +139,7 @@ class Placement:
     accountable_to: Sourced[str] | None = None
     team_size: Sourced[int] | None = None
     dedicated_team: Sourced[bool] | None = None
+    teams: tuple[UnitTeam, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -111,3 +111,35 @@ def test_an_option_where_the_page_is_cut_is_whole(seed_text: str, options: Surve
     profile = parse(text, options)
     assert [role.option for role in profile.roles.roles] == ["communication-officer"]
     assert profile.cut_item is None
+
+
+TWO_TEAMS = (
+    "Situated in the Finance Department, the Smart City team consists of 6 staff. The"
+    " Transformation and Innovation team, made up of 9 staff, also works on innovation."
+)
+
+
+def test_each_unit_keeps_its_own_team_size(seed_text: str, options: SurveyOptions) -> None:
+    profile = parse(with_placement(seed_text, TWO_TEAMS), options)
+    assert profile.placement is not None
+    assert [(t.unit, t.staff) for t in profile.placement.teams] == [
+        ("Smart City team", 6),
+        ("Transformation and Innovation team", 9),
+    ]
+    assert profile.placement.team_size is not None
+    assert profile.placement.team_size.value == 6  # the first, as before
+
+
+@pytest.mark.parametrize(
+    "paragraph",
+    [
+        "Situated in the Mayor’s office, the dedicated team for innovation consists of 4 staff.",
+        "The innovation office is standalone; the Office now consists of 12 staff.",
+        "Situated in the Mayor’s office, the team led by the Director of Innovation consists of 6 staff.",
+    ],
+)
+def test_an_unnamed_team_is_no_unit(seed_text: str, options: SurveyOptions, paragraph: str) -> None:
+    profile = parse(with_placement(seed_text, paragraph), options)
+    assert profile.placement is not None
+    assert profile.placement.teams == ()
+    assert profile.placement.team_size is not None

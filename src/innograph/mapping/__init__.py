@@ -387,17 +387,26 @@ class Mapper:
         if placement.kind is not None:
             self.add(node, IG.placementKind, URIRef(concept_iri("placement-kinds", placement.kind)))
         for unit in placement.units:
-            unit_iri = URIRef(f"{self.administration}/unit/{slug(unit.value)}")
-            self.add(unit_iri, RDF.type, ORG.OrganizationalUnit)
-            self.add(unit_iri, ORG.unitOf, self.administration)
-            self.add(unit_iri, RDFS.label, Literal(unit.value, lang="en"))
-            self.add(node, IG.unit, unit_iri)
+            self.add(node, IG.unit, self.unit(unit.value))
+        for position, team in enumerate(placement.teams, start=1):
+            team_node = self.node(f"placement/team/{position}", IG.UnitTeam, team.span)
+            self.add(node, IG.unitTeam, team_node)
+            self.add(team_node, IG.teamOf, self.unit(team.unit))
+            self.add(team_node, IG.staffCount, Literal(team.staff, datatype=XSD.integer))
         if placement.accountable_to is not None:
             self.add(node, IG.accountableTo, Literal(placement.accountable_to.value, lang="en"))
         if placement.team_size is not None:
             self.add(node, IG.teamSize, Literal(placement.team_size.value, datatype=XSD.integer))
         if placement.dedicated_team is not None:
             self.add(node, IG.hasDedicatedTeam, Literal(placement.dedicated_team.value))
+
+    def unit(self, name: str) -> URIRef:
+        """A unit of the city administration, by its name."""
+        iri = URIRef(f"{self.administration}/unit/{slug(name)}")
+        self.add(iri, RDF.type, ORG.OrganizationalUnit)
+        self.add(iri, ORG.unitOf, self.administration)
+        self.add(iri, RDFS.label, Literal(name, lang="en"))
+        return iri
 
     def funding_and_partnerships(self) -> None:
         profile, p = self.profile, self.iri

@@ -17,6 +17,7 @@ from ..records import (
     Statement,
     SurveyContext,
     SurveyOptions,
+    UnitTeam,
 )
 
 _STRAIGHT = str.maketrans({"’": "'", "‘": "'"})
@@ -194,6 +195,15 @@ _JOB_TITLE_AFTER = re.compile(
     r"^\s+(?:Director|Manager|Officer|Chief|Head|Lead|Leader|Coordinator|Advis[eo]r|Analyst"
     r"|Administrator|Deputy|Secretary|Fellow|Staff(?:er)?)\b"
 )
+# A named team or unit right before its staff count, and the count's wordings.
+_TEAM_NAME = re.compile(
+    rf"(?P<unit>{_CAP_WORD}(?:\s+(?:(?:and|of|for|&)\s+)?{_CAP_WORD})*(?:\s+(?:team|i-team))?)$"
+)
+_STAFF = re.compile(
+    r"(?:\b(?:consists?|comprised?) of|\bmade up of|\bcomprises?)\s+(?P<n>\d+)\s+staff\b"
+    r"|\bstaff of (?P<m>\d+)"
+)
+_OPENING_WORDS = {"The", "A", "An", "Its", "This", "Their", "Our"}
 _ACCOUNTABLE = re.compile(r"(?:accountable|reports(?: directly)?) to (?:the )?(?P<who>[^,.;]+)")
 _TEAM_SIZE = re.compile(r"consists of (?P<n>\d+) staff")
 _KINDS = (
@@ -216,6 +226,38 @@ def unit_name(printed: str) -> str:
     'Office of Innovation'
     """
     return re.sub(r"\s+", " ", printed).strip().rstrip(".,;:").rstrip()
+
+
+def unit_teams(paragraphs: list[Sourced[str]]) -> tuple[UnitTeam, ...]:
+    """Each unit or team named right before its own staff count: "the Smart City team
+    consists of 6 staff", "Peak Academy staff of 9", "– Office of Performance – consists of 1
+    staff". An unnamed team ("the innovation team consists of 6 staff") is no unit.
+
+    >>> [(t.unit, t.staff) for t in unit_teams([Sourced("It leads Peak Academy staff of 9 and"
+    ...     " Technology Services staff of 330.", Span.line(1))])]
+    [('Peak Academy', 9), ('Technology Services', 330)]
+    """
+    teams: list[UnitTeam] = []
+    for paragraph in paragraphs:
+        plain = straight(paragraph.value)
+        for count in _STAFF.finditer(plain):
+            before = plain[: count.start()]
+            if count.group("n") is not None:  # "X, made up of", "– X – consists of", "X now"
+                before = re.sub(r"(?:[\s,–—-]|\bnow\b|\balso\b)+$", "", before)
+            found = _TEAM_NAME.search(before.rstrip())
+            if found is None:
+                continue
+            unit = unit_name(paragraph.value[found.start("unit") : found.end("unit")])
+            words = unit.split()
+            if words[0] in _OPENING_WORDS:
+                words = words[1:]  # "The Transformation team" at a sentence's start
+            if words and words[0].endswith(("'s", "’s")) and words[-1] in ("team", "i-team"):
+                words = words[1:]  # "Toronto's Smart City team": the city is not the name
+            if len(words) < 2 or _JOB_TITLE_AFTER.match(" " + words[0]):
+                continue  # "the Office", "Director of Innovation": no unit's name
+            staff = int(count.group("n") or count.group("m"))
+            teams.append(UnitTeam(" ".join(words), staff, paragraph.span))
+    return tuple(teams)
 
 
 def placement(paragraphs: list[Sourced[str]]) -> Placement:
@@ -261,7 +303,10 @@ def placement(paragraphs: list[Sourced[str]]) -> Placement:
         dedicated = Sourced(False, span)
     elif "dedicated team for innovation" in lowered or "dedicated innovation team" in lowered:
         dedicated = Sourced(True, span)
-    return Placement(Sourced(text, span), kind, tuple(units), accountable, team_size, dedicated)
+    teams = unit_teams(paragraphs)
+    return Placement(
+        Sourced(text, span), kind, tuple(units), accountable, team_size, dedicated, teams
+    )
 
 
 # --- site version and survey wave (SURVEY.md §4.3) --------------------------------------------
