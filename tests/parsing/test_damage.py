@@ -11,7 +11,9 @@ from click.testing import CliRunner
 from innograph.cli import main
 from innograph.errors import ProfileError
 from innograph.parsing import parse_profile
+from innograph.pipeline import build
 from innograph.records import ParsedProfile, SurveyOptions
+from innograph.settings import Settings
 
 
 @pytest.fixture(scope="module")
@@ -149,3 +151,20 @@ def test_parse_exits_2_and_coverage_counts_the_damaged_lines(
     assert result.exit_code == 0
     assert f"headless.txt: {count - 1} lines, 6 unmapped" in result.output
     assert "headless.txt:24: unmapped: • Dedicated funding" in result.output
+
+
+def test_build_rejects_a_page_pasted_twice_and_keeps_the_served_version(
+    seed_text: str, tmp_path: Path
+) -> None:
+    """The production build: one reject naming the copy's line, nothing promoted."""
+    twice = tmp_path / "profiles" / "liverpool-city-region.txt"
+    twice.parent.mkdir()
+    twice.write_text(seed_text + "\n" + seed_text, encoding="utf-8")
+    report = build([twice.parent], tmp_path / "store", Settings())
+    line = len(seed_text.splitlines()) + 1
+    assert report.exit_code == 2
+    assert report.version is None
+    assert report.rejects == [
+        f"{twice}:{line}: a second profile starts here; expected one profile per file (the first starts at line 1)"
+    ]
+    assert (report.graphs_out, len(report.rejected_files)) == (0, 1)
