@@ -85,7 +85,7 @@ def test_a_section_pasted_twice_is_refused(seed_text: str, options: SurveyOption
     assert error.value.line == first + 3
     assert error.value.expected == (
         "a second 'Terms Liverpool City Region most associates with innovation' heading"
-        f" (the first is at line {first}); expected each section once"
+        f" (the first is at line {first}); expected each section once (a section pasted twice?)"
     )
 
 
@@ -168,3 +168,16 @@ def test_build_rejects_a_page_pasted_twice_and_keeps_the_served_version(
         f"{twice}:{line}: a second profile starts here; expected one profile per file (the first starts at line 1)"
     ]
     assert (report.graphs_out, len(report.rejected_files)) == (0, 1)
+
+
+def test_a_headerless_page_pasted_twice_is_refused_at_its_first_heading_again(
+    seed_text: str, options: SurveyOptions
+) -> None:
+    chunk = seed_text[seed_text.index("Vision and approach to innovation capacity") :]
+    with pytest.raises(ProfileError) as error:
+        parse(chunk + "\n" + chunk, options)
+    assert error.value.line == len(chunk.splitlines()) + 1
+    assert error.value.expected == (
+        "a second 'Vision and approach to innovation capacity' heading (the first is at line 1);"
+        " expected each section once (the page pasted twice?)"
+    )

@@ -89,14 +89,13 @@ def check_headed(
         first = seen.setdefault(section.key, section)
         if first is section:
             continue
-        if section.key == sections[0].key:
-            raise second_profile_error(source, section.heading_line, first_text)
         heading = ledger.text(section.heading_line).strip()
+        again = "the page" if section.key == sections[0].key else "a section"
         raise ProfileError(
             source,
             section.heading_line,
             f"a second {heading!r} heading (the first is at line {first.heading_line});"
-            " expected each section once",
+            f" expected each section once ({again} pasted twice?)",
         )
 
 
