@@ -199,3 +199,12 @@ def test_an_item_cut_where_the_page_stops_is_shown_as_cut_text(
     assert re.search(r"Item cut where the page stops.*?Economic development adv", header, re.S)
     assert f"#L{line}" in header or f"line {line}" in header
     assert page.count("Economic development adv") == 1
+
+
+def test_units_named_with_their_own_staff_show_each_count(fragments_server: LiveServer) -> None:
+    """Denver's 2018 page names two teams with their sizes: each keeps its own."""
+    status, _, body = request(fragments_server, "/id/city/denver-us.html")
+    assert status == 200
+    page = body.decode()
+    assert "Peak Academy: 9 staff" in page
+    assert "Technology Services: 330 staff" in page
