@@ -257,6 +257,11 @@ EXPECTED: dict[str, Answer] = {
     "data-availability-stated-vs-listed.rq": [(CITY, WAVE, 5, 14, 5, 14)],
     # lines 3, 7, 11
     "city-overview.rq": [(CITY, WAVE, "United Kingdom", "Steve Rotheram", 1530000, "2018")],
+    # lines 7 and 15, no bracketed note; a 2020 profile of the updated site (line 1 the name)
+    "who-held-which-post-when.rq": [
+        (CITY, "Lead Innovation Officer", WAVE, "John Whaling", None),
+        (CITY, "Mayor", WAVE, "Steve Rotheram", None),
+    ],
     # the seed file itself: 196 lines, headed, complete
     "profile-sources.rq": [
         (

@@ -61,6 +61,23 @@ def city_key(profile: Profile) -> str:
     return slug(PurePath(profile.source).stem.split("--")[0])
 
 
+def city_label_property(profile: Profile) -> URIRef:
+    """Which label the city's name printed by this profile is: the preferred one when the page is
+    from the updated profile site, which shows each city's newest profile (2020 answers, or the
+    2018 ones for a city not surveyed again), otherwise an alternative one.
+
+    The rule needs no other profile, so each graph decides alone and a city has one
+    ``skos:prefLabel`` however many of its pages are built (one page per city on the updated
+    site; two renderings of one city and wave are refused by the dataset shapes).
+
+    >>> from innograph.records import SurveyContext
+    >>> page = Profile("x.txt", 1, "headed", survey=SurveyContext("original", wave=2018))
+    >>> city_label_property(page).n3()
+    '<http://www.w3.org/2004/02/skos/core#altLabel>'
+    """
+    return SKOS.prefLabel if profile.survey.site_version == "updated" else SKOS.altLabel
+
+
 def document_key(source: str) -> str:
     return slug(PurePath(source).stem)
 
@@ -256,6 +273,7 @@ class Mapper:
             name = Literal(header.display_name.value)
             self.statement("display-name", p, IG.displayName, name, header.display_name.span)
             self.add(self.city, RDFS.label, name)
+            self.add(self.city, city_label_property(self.profile), name)
         if header.country is not None:
             self.statement(
                 "country", p, IG.countryName, Literal(header.country.value), header.country.span
@@ -294,6 +312,9 @@ class Mapper:
             self.add(membership, ORG.role, role)
             if person.note:
                 self.add(membership, IG.note, Literal(person.note, lang="en"))
+            if self.profile.survey.wave is not None:  # who held the post when, in the merged graph
+                wave = URIRef(concept_iri("survey-waves", str(self.profile.survey.wave)))
+                self.add(membership, IG.statedInWave, wave)
 
     def answers(self) -> None:
         profile = self.profile
