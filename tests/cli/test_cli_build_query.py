@@ -84,6 +84,12 @@ def test_query_errors_are_one_line(tmp_path: Path) -> None:
     assert syntax.returncode == 2
     assert syntax.stderr.startswith("query: expected a SPARQL query")
     assert len(syntax.stderr.strip().splitlines()) == 1
+    unfinished = innograph("query", "SELECT ?x WHERE {", "--store", store)
+    assert unfinished.stderr == (
+        "query: expected a SPARQL query (error at 1:18: expected one of"
+        ' "$", "\'", "\'\'\'", "(", "+", "-", ".", ":", "<", "<<", "<<(", "?", "[", "\\"",'
+        ' "\\"\\"\\"", "_:", "false", "true", "{", "}", a digit, a letter, "_")\n'
+    )
 
 
 def test_build_defaults_to_data_profiles(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from functools import cache
 
 import pytest
 
-from conftest import SHARED
+from conftest import SHARED, SHARED_ABSENT
 from innograph.parsing import parse_bytes
 from innograph.pipeline import survey_options
 from innograph.records import Choice, ParsedProfile, Person, Profile
@@ -24,7 +24,7 @@ FRAGMENTS = SHARED / "profiles" / "fragments"
 SURVEY = SHARED / "survey" / "SURVEY.md"
 
 if not FRAGMENTS.is_dir():
-    pytest.skip(f"{FRAGMENTS} is absent", allow_module_level=True)
+    pytest.skip(SHARED_ABSENT, allow_module_level=True)
 
 FILES = sorted(path.name for path in FRAGMENTS.glob("*.txt"))
 NOTE_LINE = re.compile(r"^Note: The City Innovation Snapshot \(PDF version\) was produced in \d{4}")

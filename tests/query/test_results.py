@@ -41,7 +41,7 @@ import pytest
 import rdflib
 from rdflib.collection import Collection
 
-from conftest import SHARED
+from conftest import SHARED, SHARED_ABSENT
 from innograph.query.writers import (
     BOOLEAN_FORMATS,
     GRAPH_FORMATS,
@@ -53,9 +53,7 @@ from innograph.query.writers import (
 )
 
 SUITE = SHARED / "conformance" / "w3c-sparql11"
-needs_suite = pytest.mark.skipif(
-    not SUITE.is_dir(), reason="../shared (W3C conformance data) is absent"
-)
+needs_suite = pytest.mark.skipif(not SUITE.is_dir(), reason=SHARED_ABSENT)
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"

@@ -60,7 +60,7 @@ def test_trig_holds_the_named_graphs_and_turtle_the_merged_graph(
 
 def test_the_sums_verify_with_sha256sum(version: store.Version, tmp_path: Path) -> None:
     if shutil.which("sha256sum") is None:
-        pytest.skip("sha256sum (GNU coreutils) is not installed")
+        pytest.skip("sha256sum is missing: apt-get install coreutils")
     folder = version.path / "dumps"
     done = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=folder, capture_output=True)
     assert done.returncode == 0, done.stdout + done.stderr

@@ -158,7 +158,7 @@ EXPECTED = {
 def second_engine() -> None:
     if not second_engine_available():
         pytest.skip(
-            "second SHACL engine not installed (needs node and `npm ci --prefix tests/shacl-js`)"
+            "second SHACL engine not installed (needs Node: `apt-get install nodejs npm`, then `npm ci --prefix tests/shacl-js`)"
         )
 
 

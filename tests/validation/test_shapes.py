@@ -72,9 +72,7 @@ IGSH = "https://w3id.org/innograph/shapes/"
 CORE_FILES = ("profile.ttl", "recommended.ttl")
 SEVERITY = {str(SH.Violation): "Violation", str(SH.Warning): "Warning", str(SH.Info): "Info"}
 FIXTURE_FILES = {"invalid.ru", "expected.tsv", "valid.ru", "valid-expected.tsv"}
-NO_SECOND_ENGINE = (
-    "second SHACL engine not installed (needs node and `npm ci --prefix tests/shacl-js`)"
-)
+NO_SECOND_ENGINE = "second SHACL engine not installed (needs Node: `apt-get install nodejs npm`, then `npm ci --prefix tests/shacl-js`)"
 
 Row = tuple[str, str, str]  # focus node, source shape, severity
 

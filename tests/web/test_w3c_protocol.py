@@ -35,11 +35,11 @@ from typing import Any
 
 import pytest
 
-from conftest import SHARED, LiveServer, start_server, stop_server
+from conftest import SHARED, SHARED_ABSENT, LiveServer, start_server, stop_server
 
 SUITE = SHARED / "conformance" / "w3c-protocol"
 if not (SUITE / "manifest.ttl").is_file():
-    pytest.skip(f"{SUITE} is absent", allow_module_level=True)
+    pytest.skip(SHARED_ABSENT, allow_module_level=True)
 
 import rdflib  # noqa: E402
 from rdflib.collection import Collection  # noqa: E402

@@ -444,3 +444,26 @@ def _may_be_less_than(token: Token) -> bool:
     if kind == "word":
         return word.upper() in ("TRUE", "FALSE")
     return kind == "punct" and word in _VALUE_ENDS
+
+
+_CHARACTER_CLASS = re.compile(r"\[[^\[\]]*\.\.=[^\[\]]*\]")
+LONGEST_ENGINE_MESSAGE = 300
+
+
+def engine_syntax_message(error: SyntaxError) -> str:
+    """pyoxigraph's parse error on one line: where and what it expected, with the Unicode ranges
+    a name may start with said in a word (they filled a screen), and cut when still long.
+
+    >>> engine_syntax_message(SyntaxError("error at 1:18: expected one of \\"}\\", ['0'..='9'],\\n"
+    ...     "['A' ..= 'Z' | '\\\\u{00C0}'..='\\\\u{00D6}'\\n| '\\\\u{00D8}'..='\\\\u{00F6}'], [_]"))
+    'query: expected a SPARQL query (error at 1:18: expected one of "}", a digit, a letter, "_")'
+    """
+    text = " ".join(str(error).split())
+
+    def said(found: re.Match[str]) -> str:
+        return "a digit" if found.group().startswith("['0'") else "a letter"
+
+    text = _CHARACTER_CLASS.sub(said, text).replace("[_]", '"_"')
+    if len(text) > LONGEST_ENGINE_MESSAGE:
+        text = text[: LONGEST_ENGINE_MESSAGE - 1].rsplit(", ", 1)[0] + ", …"
+    return f"query: expected a SPARQL query ({text})"

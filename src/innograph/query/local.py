@@ -8,6 +8,7 @@ import sys
 import pyoxigraph as ox
 
 from ..errors import UsageError
+from .guard import engine_syntax_message
 from .writers import write_solutions, written
 
 FORMATS = ("table", "csv", "json")
@@ -18,7 +19,7 @@ def run_query(store: ox.Store, text: str) -> Answer:
     try:
         return store.query(text)
     except SyntaxError as error:
-        raise UsageError(f"query: expected a SPARQL query ({error})") from None
+        raise UsageError(engine_syntax_message(error)) from None
 
 
 def render(answer: Answer, fmt: str) -> str:

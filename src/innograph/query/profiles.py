@@ -198,8 +198,8 @@ def _fact(said: Statements, node: str) -> Fact:
     for unit in said.get(node, {}).get(f"{IG}unit", []):
         found.details.append(("unit", _label(said, unit.value) or unit.value.rsplit("/", 1)[-1]))
     for team in said.get(node, {}).get(f"{IG}unitTeam", []):  # a unit named with its own staff
-        unit = _one(said, team.value, f"{IG}teamOf")
-        name = _label(said, unit) or (unit or "").rsplit("/", 1)[-1]
+        of = _one(said, team.value, f"{IG}teamOf")
+        name = _label(said, of) or (of or "").rsplit("/", 1)[-1]
         found.details.append(("team", f"{name}: {_one(said, team.value, f'{IG}staffCount')} staff"))
     return found
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from ..errors import InnographError, UsageError
+from .guard import engine_syntax_message
 from .writers import gzipped, write_boolean, write_graph, write_solutions
 
 log = logging.getLogger(__name__)
@@ -144,7 +145,7 @@ def _serve(connection: Connection, store_root: str, test_functions: bool) -> Non
                 opened = (request.version, store.open_read_only(version))
             connection.send(("ok", _answer(opened[1], request, functions)))
         except SyntaxError as error:
-            connection.send(("bad", f"query: expected a SPARQL query ({error})"))
+            connection.send(("bad", engine_syntax_message(error)))
         except (ValueError, TypeError, NotImplementedError, RuntimeError) as error:
             # pyoxigraph raises these for queries it cannot evaluate (an unknown function...)
             connection.send(("bad", f"query: the engine refused it ({error})"))
