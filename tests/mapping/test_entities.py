@@ -23,15 +23,18 @@ from innograph.pipeline import survey_options
 from innograph.records import Profile
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
+import entities_eval
 from name_matching import match_names, names_match, normalise_name
 
 GOLD_FILE = TESTS / "golden" / "entities-gold.json"
+SPLIT_FILE = TESTS / "golden" / "entities-split.json"
 FRAGMENTS = SHARED / "profiles" / "fragments"
 
-# Measured with benchmarks/entities_eval.py: seed P 0.91 R 1.00; fragments P 1.00 R 1.00.
-# The rule was designed on these texts, so the thresholds guard against regressions only.
-SEED_RECALL, SEED_PRECISION = 0.9, 0.8
-FRAGMENT_RECALL, FRAGMENT_PRECISION = 0.9, 0.9
+# Measured with benchmarks/entities_eval.py on the gold as revised for issue 12, before the rule
+# changed (exact names): tuning half P 0.82 R 0.92, blind half P 0.85 R 1.00. These guard
+# against regressions; the blind half is the honest figure (tests/golden/entities-split.json).
+TUNING_PRECISION, TUNING_RECALL = 0.8, 0.9
+BLIND_PRECISION, BLIND_RECALL = 0.85, 0.95
 
 
 def pairs(text: str) -> list[tuple[str, str]]:
@@ -293,11 +296,6 @@ def gold() -> dict[str, list[dict[str, str]]]:
     return json.loads(GOLD_FILE.read_text(encoding="utf-8"))
 
 
-# The one gold name that is not printed as such: the seed says "UK government Research &
-# Innovation", which names the body UK Research & Innovation.
-NOT_VERBATIM = {"UK Research & Innovation"}
-
-
 def gold_files() -> list[Path]:
     paths = [SEED]
     if FRAGMENTS.is_dir():
@@ -320,11 +318,11 @@ def test_gold_names_are_printed_in_the_narratives(path: Path) -> None:
     texts = file_narratives(path)
     for item in gold()[path.name]:
         assert item["kind"] in {"organisation", "initiative"}
-        if item["name"] not in NOT_VERBATIM:
-            assert any(item["name"] in text for text in texts), item["name"]
+        assert any(item["name"] in text for text in texts), item["name"]
 
 
 def score(paths: list[Path]) -> tuple[float, float]:
+    """Precision and recall with exact names (once normalised): a name cut short is wrong."""
     found = gold_total = correct = 0
     for path in paths:
         texts = file_narratives(path)
@@ -333,19 +331,37 @@ def score(paths: list[Path]) -> tuple[float, float]:
         names = [e.name for e in found_in(texts)]
         expected = [item["name"] for item in gold()[path.name]]
         found, gold_total = found + len(names), gold_total + len(expected)
-        correct += len(match_names(names, expected))
+        correct += sum(
+            normalise_name(f) == normalise_name(g) for f, g in match_names(names, expected)
+        )
     return correct / found, correct / gold_total
 
 
-def test_seed_precision_and_recall() -> None:
-    precision, recall = score([SEED])
-    assert recall >= SEED_RECALL
-    assert precision >= SEED_PRECISION
-
-
-def test_fragment_precision_and_recall() -> None:
+def half(name: str) -> list[Path]:
     if not FRAGMENTS.is_dir():
         pytest.skip("../shared is absent")
-    precision, recall = score(sorted(FRAGMENTS.glob("*.txt")))
-    assert recall >= FRAGMENT_RECALL
-    assert precision >= FRAGMENT_PRECISION
+    files = entities_eval.halves(gold())
+    return [SEED if f == SEED.name else FRAGMENTS / f for f in files[name]]
+
+
+def test_the_split_is_the_one_its_seed_draws() -> None:
+    stored = json.loads(SPLIT_FILE.read_text(encoding="utf-8"))
+    drawn = entities_eval.split_cities(sorted(gold()), stored["seed"], stored["always_tuning"])
+    assert drawn == {"tuning": stored["tuning"], "blind": stored["blind"]}
+    files = entities_eval.halves(gold())
+    assert sorted(files["tuning"] + files["blind"]) == sorted(gold())
+    assert {entities_eval.city_of(f) for f in files["tuning"]}.isdisjoint(
+        {entities_eval.city_of(f) for f in files["blind"]}
+    )
+
+
+def test_tuning_half_precision_and_recall() -> None:
+    precision, recall = score(half("tuning"))
+    assert precision >= TUNING_PRECISION
+    assert recall >= TUNING_RECALL
+
+
+def test_blind_half_precision_and_recall() -> None:
+    precision, recall = score(half("blind"))
+    assert precision >= BLIND_PRECISION
+    assert recall >= BLIND_RECALL
