@@ -41,6 +41,7 @@ SIBLINGS: dict[str, set[str]] = {
     "validation.gate": {"shapes"},
     "validation.reference": {"shapes"},
     "validation.report": {"reference"},
+    "validation.causes": {"gate"},
     "query.workers": {"guard", "writers"},
     "query.local": {"guard", "writers"},
     "store.cache": {"files", "graphs"},

@@ -26,6 +26,7 @@ from .parsing import parse_bytes
 from .records import ParsedProfile, SurveyOptions
 from .settings import Settings
 from .store import NamedGraph, ProfileCache
+from .validation.causes import by_cause
 from .validation.gate import Finding, compile_shapes, run_checks
 from .validation.inputs import RDF_FORMATS, group_quads, read_rdf
 from .validation.shapes import load_shapes
@@ -223,7 +224,7 @@ def gate(
         scope = store.graphs.in_memory([*store.vocabulary_graphs(base), *checked])
     findings = run_checks(scope, per_graph)
     findings += run_checks(draft.store, compile_shapes(shapes.dataset))
-    return [(f, store.graphs.locate(draft.store, f.focus)) for f in findings]
+    return [(f, store.graphs.locate(draft.store, f.focus, f.value)) for f in findings]
 
 
 def manifest_of(
@@ -295,14 +296,10 @@ def build(
     with store.draft(root) as draft:
         checked = load_draft(draft, root, mapped, fingerprint, base)
         lap("load")
-        violated: set[str] = set()
-        for finding, where in gate(draft, checked, base):
-            line = f"{where}: {finding.severity}: {finding.focus}: {finding.message}"
-            if finding.severity == "Violation":
-                report.rejects.append(line)
-                violated.add(where.split(":", 1)[0])
-            else:
-                report.warnings.append(line)
+        violations, warnings = by_cause(draft.store, gate(draft, checked, base))
+        report.rejects = [cause.line for cause in violations]
+        report.warnings = [cause.line for cause in warnings]
+        violated = {cause.file for cause in violations}
         lap("validate")
         report.graphs_out = store.graphs.count_profile_graphs(draft.store)
         if report.rejects:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -82,8 +83,14 @@ def test_a_violation_rejects_the_file_it_is_in(tmp_path: Path) -> None:
     result = innograph("build", str(SEED), str(twin), "--store", str(tmp_path / "s"), "--quiet")
     assert result.returncode == 1
     lines = result.stderr.splitlines()
-    assert lines[0].startswith("liverpool-city-region--copy.txt: Violation: ")
-    assert "keep one profile per city per wave" in lines[0]
+    assert len(lines) == 3, lines  # one cause, one message
+    assert re.fullmatch(
+        r"liverpool-city-region--copy\.txt: Violation:"
+        r" https://w3id\.org/innograph/id/profile/liverpool-city-region/2020: this city and wave"
+        r" are also described by liverpool-city-region\.txt, which says as much \(\d+ statements\):"
+        r" keep one profile per city per wave",
+        lines[0],
+    ), lines[0]
     assert lines[-2:] == [
         "build failed: 2 file(s) in = 1 graph(s) out + 1 rejected + 0 skipped;"
         " the served version is unchanged",

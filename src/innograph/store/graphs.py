@@ -152,18 +152,34 @@ def count_profile_graphs(source: ox.Store) -> int:
 LOCATE = (
     f"PREFIX ig: <{IG}> PREFIX dct: <http://purl.org/dc/terms/>"
     " PREFIX prov: <http://www.w3.org/ns/prov#>"
-    " SELECT ?focus ?file ?line WHERE { GRAPH ?g { ?focus ?p ?o . ?g prov:wasDerivedFrom ?doc ."
-    " ?doc dct:identifier ?file . OPTIONAL { ?focus ig:sourceLine ?line } } }"
+    " SELECT ?focus ?value ?file ?line WHERE { GRAPH ?g { ?focus ?p ?o ."
+    " ?g prov:wasDerivedFrom ?doc . ?doc dct:identifier ?file ."
+    " OPTIONAL { ?focus ig:sourceLine ?line } } VALUE }"
     " ORDER BY ?file LIMIT 1"
 )
 
 
-def locate(source: ox.Store, focus: str) -> str:
-    """file:line of a node, from the graph that states it (the first file by name)."""
-    solutions = source.query(LOCATE, substitutions={ox.Variable("focus"): ox.NamedNode(focus)})
-    assert isinstance(solutions, ox.QuerySolutions)
-    for row in solutions:
-        file, line = row["file"], row["line"]
-        assert file is not None
-        return f"{file.value}:{line.value}" if line is not None else file.value
+def locate(source: ox.Store, focus: str, value: str | None = None) -> str:
+    """file:line of a node, from the graph that states it (the first file by name); with a
+    value, from a graph that states that value of it first (a share quoted by many pages is
+    wrong in the page that says so)."""
+    bindings: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {
+        ox.Variable("focus"): ox.NamedNode(focus),
+        ox.Variable("value"): ox.Literal(value or ""),
+    }
+    tries = [LOCATE.replace("VALUE", "")]
+    if value is not None:
+        tries.insert(0, LOCATE.replace("VALUE", "FILTER (STR(?o) = ?value)"))
+    for query in tries:
+        given = (
+            {**bindings, ox.Variable("value"): ox.Literal(value or "")}
+            if "?value" in query
+            else bindings
+        )
+        solutions = source.query(query, substitutions=given)
+        assert isinstance(solutions, ox.QuerySolutions)
+        for row in solutions:
+            file, line = row["file"], row["line"]
+            assert file is not None
+            return f"{file.value}:{line.value}" if line is not None else file.value
     return "(source unknown)"
