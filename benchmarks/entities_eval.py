@@ -31,7 +31,8 @@ from pathlib import Path
 
 from name_matching import match_names, normalise_name
 
-from innograph.mapping.entities import Entity, find_entities
+from innograph.mapping import own_names
+from innograph.mapping.entities import Entity, find_in_narratives
 from innograph.parsing import parse_bytes
 from innograph.pipeline import survey_options
 from innograph.records import Profile
@@ -79,16 +80,17 @@ def narratives(profile: Profile) -> list[str]:
 
 
 def entities_of(path: Path) -> tuple[list[str], list[Entity]] | None:
-    """The narratives of a profile file and the entities found in them, one per normalised name;
+    """The narratives of a profile file and the entities found in them as the mapper finds them
+    (the city's own names known, abbreviations across narratives), one per normalised full name;
     None when the parser returns no narrative."""
     profile = parse_bytes(path.read_bytes(), path.name, survey_options()).profile
     texts = narratives(profile)
     if not texts:
         return None
     found: dict[str, Entity] = {}
-    for text in texts:
-        for entity in find_entities(text):
-            found.setdefault(normalise_name(entity.name), entity)
+    for entities in find_in_narratives(texts, own_names(profile)):
+        for entity in entities:
+            found.setdefault(normalise_name(entity.full_name), entity)
     return texts, list(found.values())
 
 
@@ -128,8 +130,8 @@ class Score:
 
 def score(found: list[Entity], gold: list[dict[str, str]]) -> Score:
     gold_kind = {item["name"]: item["kind"] for item in gold}
-    found_kind = {entity.name: entity.kind for entity in found}
-    pairs = match_names([e.name for e in found], [item["name"] for item in gold])
+    found_kind = {entity.full_name: entity.kind for entity in found}
+    pairs = match_names([e.full_name for e in found], [item["name"] for item in gold])
     matched_found = {f for f, _ in pairs}
     matched_gold = {g for _, g in pairs}
     return Score(
@@ -139,7 +141,7 @@ def score(found: list[Entity], gold: list[dict[str, str]]) -> Score:
         same_kind=sum(found_kind[f] == gold_kind[g] for f, g in pairs),
         exact=sum(normalise_name(f) == normalise_name(g) for f, g in pairs),
         misses=[item["name"] for item in gold if item["name"] not in matched_gold],
-        extras=[e.name for e in found if e.name not in matched_found],
+        extras=[e.full_name for e in found if e.full_name not in matched_found],
     )
 
 

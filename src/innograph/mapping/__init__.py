@@ -22,7 +22,7 @@ from rdflib.namespace import DCTERMS, FOAF, PROV, RDF, RDFS, SKOS, XSD, Namespac
 
 from ..records import Choice, Person, Profile, Span, Statement
 from ..vocab import IG, concept_iri, scheme_iri, slug
-from .entities import find_entities
+from .entities import RULES, Entity, find_in_narratives
 
 Quad = tuple[URIRef, URIRef, URIRef | Literal, URIRef]  # subject, predicate, object, graph
 ORG = Namespace("http://www.w3.org/ns/org#")
@@ -78,6 +78,34 @@ def city_label_property(profile: Profile) -> URIRef:
     return SKOS.prefLabel if profile.survey.site_version == "updated" else SKOS.altLabel
 
 
+RULE_INDIVIDUALS = {
+    "naming-frame": "namingFrameRule",
+    "head-word": "headWordRule",
+    "definite-phrase": "definitePhraseRule",
+    "acronym": "acronymRule",
+    "abbreviation": "abbreviationRule",
+}
+"""The ontology's ig:EntityRule individual of each rule of ``innograph.mapping.entities``."""
+assert set(RULE_INDIVIDUALS) == {*RULES, "abbreviation"}
+
+
+def own_names(profile: Profile) -> tuple[str, ...]:
+    """The names a page calls its own city by: the printed name, without a trailing ", CO",
+    and the city key's words without a country code ("cape-town-zaf": "cape town").
+
+    >>> own_names(Profile("cape-town-zaf.txt", 1, "headed"))
+    ('cape town',)
+    """
+    names = []
+    if (printed := profile.header.display_name) is not None:
+        names += [printed.value, printed.value.split(",")[0].strip()]
+    words = city_key(profile).split("-")
+    if len(words) > 1 and len(words[-1]) in {2, 3}:
+        words = words[:-1]
+    names.append(" ".join(words))
+    return tuple(dict.fromkeys(name for name in names if name))
+
+
 def document_key(source: str) -> str:
     return slug(PurePath(source).stem)
 
@@ -98,6 +126,7 @@ class Mapper:
         self.source = source
         self.parser_version = parser_version
         self._quads: set[Quad] = set()
+        self._entities: dict[str, tuple[Entity, ...]] | None = None
 
     # --- primitives -------------------------------------------------------------------------
 
@@ -186,25 +215,48 @@ class Mapper:
             graph_add(iri, IG.siteVersion, URIRef(concept_iri("site-versions", version)))
         return iri
 
-    def mentions(self, narrative: URIRef, text: str, span: Span) -> None:
-        """Organisations and initiatives named in a narrative, each with its sentence.
+    def narrative_texts(self) -> list[str]:
+        """The page's free texts in page order: spotlight items, vision notes, policy narratives."""
+        profile = self.profile
+        texts = [item.value for block in profile.spotlight for item in block.items]
+        texts += [note.value for note in profile.vision_notes]
+        return texts + [narrative.text for narrative in profile.policy_focus.narratives]
 
-        Organisations are shared across profiles (one IRI per name); initiatives belong to
-        their city. The rule that finds them is explained in ``innograph.entities``."""
-        for position, entity in enumerate(find_entities(text), start=1):
+    def entities(self, text: str) -> tuple[Entity, ...]:
+        if self._entities is None:
+            texts = self.narrative_texts()
+            found = find_in_narratives(texts, own_names(self.profile))
+            self._entities = dict(zip(texts, found, strict=True))
+        return self._entities[text]
+
+    def mentions(self, narrative: URIRef, text: str, span: Span) -> None:
+        """Organisations and initiatives named in a narrative, each with its sentence and the
+        rule that found it (``ig:foundBy``, an ``ig:EntityRule``, a ``prov:Plan``).
+
+        Both belong to the city whose page names them (``…/organisation/<city>/<slug>``,
+        ``…/initiative/<city>/<slug>``): "Innovation Office" named by two cities is two
+        organisations, and no identity across cities is asserted. An abbreviation the page
+        spells out is the long name's ``skos:altLabel`` and its mentions name the long name.
+        The rule is explained in ``innograph.mapping.entities``."""
+        for position, entity in enumerate(self.entities(text), start=1):
+            name = entity.full_name
             if entity.kind == "organisation":
-                iri = URIRef(f"{self.base}id/organisation/{slug(entity.name)}")
+                iri = URIRef(f"{self.base}id/organisation/{self.city_slug}/{slug(name)}")
                 self.add(iri, RDF.type, FOAF.Organization)
             else:
-                iri = URIRef(f"{self.base}id/initiative/{self.city_slug}/{slug(entity.name)}")
+                iri = URIRef(f"{self.base}id/initiative/{self.city_slug}/{slug(name)}")
                 self.add(iri, RDF.type, IG.Initiative)
-            self.add(iri, RDFS.label, Literal(entity.name))
+            self.add(iri, RDFS.label, Literal(name))
+            for short in (entity.abbreviation, entity.stands_for and entity.name):
+                if short:
+                    self.add(iri, SKOS.altLabel, Literal(short))
             mention = URIRef(f"{narrative}/mention/{position}")
             self.add(mention, RDF.type, IG.EntityMention)
             self.lines(mention, span)
             self.add(narrative, IG.mention, mention)
             self.add(mention, IG.mentions, iri)
             self.add(mention, IG.sentence, Literal(entity.sentence, lang="en"))
+            self.add(mention, IG.foundBy, IG[RULE_INDIVIDUALS[entity.rule]])
 
     def person(self, name: str) -> URIRef:
         iri = URIRef(f"{self.base}id/person/{self.city_slug}/{slug(name)}")

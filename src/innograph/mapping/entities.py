@@ -24,9 +24,22 @@ The rule. A *run* is a sequence of name words (capitalised, acronyms, or alphanu
 5. Acronym: an all-caps word of 2–6 letters not in a list of common non-names (UK, AI, R&D, ...)
    is an organisation; in parentheses right after a run it is the run's abbreviation, not a name.
 
+6. Whole names: two organisation runs that touch are one name ("IBM Research Global Research
+   Lab"); "X government" before an organisation run belongs to it ("UK government Research &
+   Innovation").
+7. Abbreviations: an acronym in parentheses right after a name ("Digital Agency for Public
+   Innovation (ADIP)", also plural: "(LNCs)") is that name's abbreviation; a later bare "ADIP"
+   stands for the long name (``stands_for``), and so do abbreviations given in another narrative
+   of the page (``abbreviations``).
+8. The city itself: the city's own names (``own_names``), "City of <name>", "<name> City" and
+   their abbreviations (the initials, or one the text gives) are never an organisation: the
+   city administration is already in the graph.
+
 Overlaps keep frames, then runs, then definite phrases, then acronyms; the first mention of a
 name wins. Places alone, single generic words and descriptions ("a UK government testbed
-initiative") are not names.
+initiative") are not names. Each entity keeps the rule that found it (``rule``): "naming-frame"
+(4), "head-word" (2, 3 by head word, 6), "definite-phrase" (3), "acronym" (5) or "abbreviation"
+(7).
 
 >>> [(e.name, e.kind) for e in find_entities("The Hartree Centre runs the Alder play app.")]
 [('Hartree Centre', 'organisation'), ('Alder play app', 'initiative')]
@@ -36,11 +49,14 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 Kind = Literal["organisation", "initiative"]
+Rule = Literal["naming-frame", "head-word", "definite-phrase", "acronym", "abbreviation"]
+RULES: tuple[Rule, ...] = ("naming-frame", "head-word", "definite-phrase", "acronym")
+"""The rule of each candidate priority (0 frames ... 3 acronyms); "abbreviation" is apart."""
 
 
 def _words(text: str) -> frozenset[str]:
@@ -87,11 +103,14 @@ DASHES = frozenset({"–", "—", "-"})
 OPEN_QUOTES = frozenset({"“", '"', "‘"})
 CLOSE_QUOTES = frozenset({"”", '"', "’"})
 NAMING_VERBS = frozenset({"called", "named", "dubbed", "titled"})
+QUALIFIERS = frozenset({"government"})
+"""Lowercase words that join a name before them to an organisation run after them."""
 
 _TOKEN = re.compile(r"[^\W_]+(?:[-–&'’.][^\W_]+)*|\S")
 _BOUNDARY = re.compile(r"[.!?]+[\"”’)]*\s+|\n\s*\n")
 _LAST_WORD = re.compile(r"(\S+)$")
 _ACRONYM = re.compile(r"[A-Z][A-Z&]{1,5}")
+_ABBREVIATION = re.compile(r"[A-Z][A-Z&]{1,5}s?")
 _YEAR = re.compile(r"(?:19|20)\d\d(?:[-–](?:19|20)?\d\d)?")
 _POSSESSIVE = re.compile(r"['’]s$", re.IGNORECASE)
 _DIGITS = re.compile(r"\d+")
@@ -105,6 +124,16 @@ class Entity:
     kind: Kind
     sentence: str
     start: int
+    rule: Rule = "head-word"
+    abbreviation: str | None = None
+    """The abbreviation the text gives in parentheses right after the name."""
+    stands_for: str | None = None
+    """For an abbreviation used alone, the long name it stands for."""
+
+    @property
+    def full_name(self) -> str:
+        """The name the entity is known by: the long name for an abbreviation."""
+        return self.stands_for or self.name
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,12 +296,20 @@ _Candidate = tuple[int, int, int, Kind]
 
 
 def _head_runs(s: _Sentence) -> Iterable[_Candidate]:
+    found: list[tuple[int, int, Kind]] = []
     for a, b in s.runs:
         kind = s.head_run(a, b)
         if kind is None:
             continue
         if kind == "initiative" and b < len(s.tokens) and _YEAR.fullmatch(s.tokens[b].text):
             b += 1
+        if found and found[-1][1] == a and found[-1][2] == kind == "organisation":
+            a = found.pop()[0]  # "IBM Research | Global Research Lab": one organisation
+        qualified = a >= 2 and s.tokens[a - 1].lower in QUALIFIERS and a - 2 in s.run_to
+        if kind == "organisation" and qualified:  # "UK government Research & Innovation"
+            a = s.run_to[a - 2][0]
+        found.append((a, b, kind))
+    for a, b, kind in found:
         yield 1, a, b, kind
 
 
@@ -359,15 +396,47 @@ def _appositive_kind(s: _Sentence, b: int) -> Kind | None:
     return None
 
 
-def _acronyms(s: _Sentence) -> Iterable[_Candidate]:
+def _bracketed(s: _Sentence, i: int) -> bool:
     tokens = s.tokens
-    for i, token in enumerate(tokens):
+    return 0 < i < len(tokens) - 1 and tokens[i - 1].text + tokens[i + 1].text == "()"
+
+
+def _acronyms(s: _Sentence) -> Iterable[_Candidate]:
+    for i, token in enumerate(s.tokens):
         if not _is_acronym(token):
             continue
-        bracketed = 0 < i < len(tokens) - 1 and tokens[i - 1].text + tokens[i + 1].text == "()"
-        if bracketed and i - 2 in s.run_to:
+        if _bracketed(s, i) and i - 2 in s.run_to:
             continue  # "Mobility Urban Values (MUV)": an abbreviation, not another name
         yield 3, i, i + 1, "organisation"
+
+
+def _abbreviation_after(s: _Sentence, b: int) -> str | None:
+    """The abbreviation in parentheses right after tokens ..b-1: "(ADIP)", "(LNCs)"."""
+    tokens = s.tokens
+    if b + 2 < len(tokens) and tokens[b].text == "(" and tokens[b + 2].text == ")":
+        word = tokens[b + 1].text
+        if _ABBREVIATION.fullmatch(word) and word not in ACRONYM_STOP:
+            return word
+    return None
+
+
+def _city_forms(own_names: Sequence[str]) -> tuple[frozenset[str], frozenset[str]]:
+    """The normalised names and the abbreviations that are the city itself."""
+    names: set[str] = set()
+    initials: set[str] = set()
+    for own in own_names:
+        key = _key(own)
+        if not key:
+            continue
+        names |= {key, f"city of {key}", f"the city of {key}", f"{key} city"}
+        capitals = [w[0] for w in own.split() if w[:1].isupper()]
+        if len(capitals) >= 2:
+            initials.add("".join(capitals))
+    return frozenset(names), frozenset(initials)
+
+
+def _key(name: str) -> str:
+    return " ".join(re.sub(r"[^\w]+", " ", name.lower()).split())
 
 
 def _resolve(candidates: Sequence[_Candidate]) -> list[_Candidate]:
@@ -379,8 +448,29 @@ def _resolve(candidates: Sequence[_Candidate]) -> list[_Candidate]:
     return taken
 
 
-def find_entities(text: str) -> tuple[Entity, ...]:
-    """Organisations and initiatives named in ``text``, by first mention, one per name."""
+def find_entities(
+    text: str,
+    own_names: Sequence[str] = (),
+    abbreviations: Mapping[str, tuple[str, Kind]] | None = None,
+) -> tuple[Entity, ...]:
+    """Organisations and initiatives named in ``text``, by first mention, one per name.
+
+    ``own_names`` are the city's names (never an organisation); ``abbreviations`` maps an
+    abbreviation given elsewhere on the page to its long name and kind.
+
+    >>> t = "The Digital Agency for Public Innovation (ADIP) opened. ADIP grew."
+    >>> [(e.name, e.rule, e.abbreviation, e.stands_for) for e in find_entities(t)]
+    [('Digital Agency for Public Innovation', 'head-word', 'ADIP', None), \
+('ADIP', 'abbreviation', None, 'Digital Agency for Public Innovation')]
+    >>> city = ["Liverpool City Region"]
+    >>> [e.name for e in find_entities("The City of Liverpool City Region and the LCR met.", city)]
+    []
+    """
+    city_names, city_initials = _city_forms(own_names)
+    for own in own_names:  # "Ciudad de México (CDMX)": the city's abbreviation
+        given = re.findall(rf"{re.escape(own)}\s*\(([A-Z][A-Z&]{{1,5}}s?)\)", text)
+        city_initials |= set(given)
+    known: dict[str, tuple[str, Kind]] = dict(abbreviations or {})
     found: dict[str, Entity] = {}
     for start, end in sentences(text):
         s = _Sentence(text, start, end)
@@ -390,9 +480,39 @@ def find_entities(text: str) -> tuple[Entity, ...]:
             *_definite_phrases(s),
             *_acronyms(s),
         ]
-        for _, a, b, kind in sorted(_resolve(candidates), key=lambda c: c[1]):
+        for priority, a, b, kind in sorted(_resolve(candidates), key=lambda c: c[1]):
             left, right = s.span(a, b)
             name = text[left:right]
+            short = _abbreviation_after(s, b)
+            if _key(name) in city_names or name in city_initials:
+                if short:
+                    city_initials |= {short}
+                continue
+            if priority == 3 and name in known:
+                long_name, long_kind = known[name]
+                entity = Entity(name, long_kind, s.text, left, "abbreviation", None, long_name)
+            else:
+                entity = Entity(name, kind, s.text, left, RULES[priority], short)
+                if short:
+                    known.setdefault(short, (name, kind))
             if name not in found:
-                found[name] = Entity(name, kind, s.text, left)
+                found[name] = entity
     return tuple(sorted(found.values(), key=lambda e: e.start))
+
+
+def find_in_narratives(
+    texts: Sequence[str], own_names: Sequence[str] = ()
+) -> list[tuple[Entity, ...]]:
+    """The entities of each narrative of one page, an abbreviation given in one narrative
+    standing for its long name in the others.
+
+    >>> texts = ["ADIP grew.", "The Digital Agency for Public Innovation (ADIP) opened."]
+    >>> [[e.full_name for e in found] for found in find_in_narratives(texts)]
+    [['Digital Agency for Public Innovation'], ['Digital Agency for Public Innovation']]
+    """
+    given: dict[str, tuple[str, Kind]] = {}
+    for text in texts:
+        for entity in find_entities(text, own_names):
+            if entity.abbreviation is not None:
+                given.setdefault(entity.abbreviation, (entity.name, entity.kind))
+    return [find_entities(text, own_names, given) for text in texts]
