@@ -8,6 +8,7 @@ from the section they fell into and left unclaimed, so coverage reports them.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from ..errors import ProfileError
 from ..records import Span, SurveyOptions, normalise
@@ -126,7 +127,7 @@ def _name_like(text: str, options: SurveyOptions) -> bool:
         or BULLET.match(text)
         or text[0].isdigit()
         or text.endswith(("…", ":"))
-        or any(options.match(scheme, text) for scheme in set(SECTION_SCHEMES.values()))
+        or _options_of(options, normalise(text))
     )
 
 
@@ -159,16 +160,24 @@ def owners(text: str, options: SurveyOptions, cut: bool = False) -> set[str]:
     if plain in ("Sufficient data", "Insufficient data"):
         found.add("data_availability")
     bullet = BULLET.match(plain)
-    item = bullet.group("text").strip() if bullet else plain
-    for key, scheme in SECTION_SCHEMES.items():
-        if options.match(scheme, item) or (cut and _starts_option(options, scheme, item)):
-            found.add(key)
+    item = normalise(bullet.group("text") if bullet else plain)  # once, not once per scheme
+    found |= _options_of(options, item)
+    if cut and len(item) >= 4:
+        found |= {
+            section
+            for section, scheme in SECTION_SCHEMES.items()
+            if any(label.startswith(item) for label in options.schemes.get(scheme, {}))
+        }
     return found
 
 
-def _starts_option(options: SurveyOptions, scheme: str, item: str) -> bool:
-    key = normalise(item)
-    return len(key) >= 4 and any(label.startswith(key) for label in options.schemes.get(scheme, {}))
+def _options_of(options: SurveyOptions, key: str) -> set[str]:
+    """The sections whose survey options hold this normalised wording."""
+    return {
+        section
+        for section, scheme in SECTION_SCHEMES.items()
+        if key in options.schemes.get(scheme, {})
+    }
 
 
 def trim_header(ledger: Ledger, header: list[int], options: SurveyOptions) -> list[int]:
@@ -208,19 +217,24 @@ def trim_foreign(
 def cut_heading_of(line: str, name: str | None) -> str | None:
     """The heading that ``line`` is the start of (a heading cut short), if any."""
     text = frames.straight(line.strip())
+    if len(text) < 4:
+        return None
     count = re.match(r"^.+ utilizes (\d+)", text)
-    headings = (
-        *CUT_HEADINGS,
-        f"{{name}} utilizes {count.group(1) if count else 0} different innovation skills or roles",
-        "Innovation skills or roles",
-    )
-    for heading in headings:
-        if "{name}" in heading and not name:
-            continue
-        full = heading.format(name=name or "")
-        if len(text) >= 4 and full.startswith(text) and full != text:
+    for full in _headings(name, count.group(1) if count else "0"):
+        if full.startswith(text) and full != text:
             return full
     return None
+
+
+@lru_cache(maxsize=256)
+def _headings(name: str | None, count: str) -> tuple[str, ...]:
+    """The page's headings written out for its city (asked of every body line: made once)."""
+    headings = (
+        *CUT_HEADINGS,
+        f"{{name}} utilizes {count} different innovation skills or roles",
+        "Innovation skills or roles",
+    )
+    return tuple(h.format(name=name or "") for h in headings if name or "{name}" not in h)
 
 
 def _labelled(text: str) -> bool:
