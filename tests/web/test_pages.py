@@ -168,3 +168,12 @@ def test_the_organisations_index_lists_every_one_named(fragments_server: LiveSer
     assert status == 200
     assert rows_of(body) == named > 20
     assert "Code for America" in body.decode()
+
+
+def test_a_city_named_two_ways_goes_by_its_preferred_name(fragments_server: LiveServer) -> None:
+    """Denver's 2020 page (the updated site) says "Denver, CO", its 2018 page "Denver": the
+    page title and the index lead with the preferred name, the index keeps the other."""
+    page = parse(fetch(fragments_server, "/id/city/denver-us.html", "text/html")[2])
+    assert page.title.startswith("Denver, CO")
+    index = fetch(fragments_server, "/cities", "text/html")[2].decode()
+    assert "Denver, CO / Denver<" in index

@@ -24,6 +24,11 @@ LABELS = (
 )
 
 
+# A node's name on a page: its preferred label first (a city named two ways by two pages has one
+# skos:prefLabel), then rdfs:label, a person's name, a title; English or untagged first.
+LABEL_ORDER = {LABELS[1]: 0, LABELS[0]: 1, LABELS[2]: 2, LABELS[3]: 3}
+
+
 def document_query(iri: str, page: int) -> str:
     """The CONSTRUCT behind a document: ``iri`` must be a checked IRI (no ``<>"{}|^`\\``)."""
     offset = (page - 1) * INBOUND_PAGE
@@ -84,11 +89,13 @@ class Description:
 def description(iri: str, ntriples: bytes) -> Description:
     """The document's N-Triples, grouped for a page."""
     found = Description(iri)
+    ranked: dict[str, tuple[int, bool, str]] = {}  # node -> the best label's rank so far
     for triple in ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES):
         subject, predicate, value = triple.subject, triple.predicate.value, triple.object
         if predicate in LABELS and isinstance(value, ox.Literal):
-            known = found.labels.get(subject.value)
-            if known is None or (predicate == LABELS[0] and value.language in (None, "en")):
+            rank = (LABEL_ORDER[predicate], value.language not in (None, "en"), value.value)
+            if subject.value not in ranked or rank < ranked[subject.value]:
+                ranked[subject.value] = rank
                 found.labels[subject.value] = value.value
         if predicate == RDF_TYPE and isinstance(value, ox.NamedNode):
             found.types[subject.value].append(value.value)
@@ -116,18 +123,21 @@ def natural(text: str) -> tuple[tuple[int, int | str], ...]:
 CITIES = """PREFIX ig: <https://w3id.org/innograph/def/>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-SELECT ?city (GROUP_CONCAT(DISTINCT COALESCE(?label, ""); separator=" / ") AS ?name)
+SELECT ?city (SAMPLE(?preferred) AS ?pref)
+       (GROUP_CONCAT(DISTINCT COALESCE(?label, ""); separator=" / ") AS ?name)
        (GROUP_CONCAT(DISTINCT COALESCE(?country, ""); separator="; ") AS ?countries)
        (GROUP_CONCAT(DISTINCT COALESCE(?year, "wave not stated"); separator=", ") AS ?waves)
 WHERE {
   ?profile ig:city ?city .
   OPTIONAL { ?city rdfs:label ?label }
+  OPTIONAL { ?city skos:prefLabel ?preferred }
   OPTIONAL { ?profile ig:countryName ?country }
   OPTIONAL { ?profile ig:surveyWave ?wave OPTIONAL { ?wave skos:notation ?year } }
 } GROUP BY ?city ORDER BY ?name ?city"""  # an unbound value would void a whole GROUP_CONCAT
 
 NAMED = """PREFIX ig: <https://w3id.org/innograph/def/>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 PREFIX foaf: <http://xmlns.com/foaf/0.1/>
 SELECT ?entity ?name ?kind (COUNT(DISTINCT ?mention) AS ?mentions)
        (GROUP_CONCAT(DISTINCT ?cityName; separator="; ") AS ?cities) WHERE {
@@ -136,6 +146,7 @@ SELECT ?entity ?name ?kind (COUNT(DISTINCT ?mention) AS ?mentions)
   VALUES ?kind { foaf:Organization ig:Initiative }
   OPTIONAL { ?entity rdfs:label ?name }
   OPTIONAL { ?profile ig:city ?city ; ?section ?item . ?item ig:mention ?mention .
-             { SELECT ?city (MIN(?label) AS ?cityName) WHERE { ?city rdfs:label ?label }
+             { SELECT ?city (COALESCE(SAMPLE(?pref), MIN(?label)) AS ?cityName)
+               WHERE { ?city rdfs:label ?label OPTIONAL { ?city skos:prefLabel ?pref } }
                GROUP BY ?city } }
 } GROUP BY ?entity ?name ?kind ORDER BY ?kind ?name"""  # a city with two spellings counts once

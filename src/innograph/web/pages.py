@@ -33,7 +33,11 @@ def _cities(version: VersionFacts) -> list[dict[str, str]]:
     """Every city with its names, countries and waves (empty parts, from COALESCE, dropped)."""
     found = rows(version, CITIES)
     for row in found:
-        row["name"] = " / ".join(n for n in row.get("name", "").split(" / ") if n)
+        names = [n for n in row.get("name", "").split(" / ") if n]
+        preferred = row.get("pref")
+        if preferred:  # the preferred name first, the others after it
+            names = [preferred, *(n for n in names if n != preferred)]
+        row["name"] = " / ".join(names)
         row["countries"] = "; ".join(c for c in row.get("countries", "").split("; ") if c)
     return found
 
