@@ -205,10 +205,15 @@ def rollback(store_root: Path) -> None:
 @main.command()
 @STORE_OPTION
 @click.option(
-    "--format", "fmt", type=click.Choice(["nquads", "trig"]), default="nquads", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["nquads", "trig", "turtle"]),
+    default="nquads",
+    show_default=True,
 )
 def dump(store_root: Path, fmt: str) -> None:
-    """Write the served version's named graphs to standard output (canonical N-Quads or TriG)."""
+    """Write the served version's dump to standard output: its named graphs (canonical N-Quads or
+    TriG) or the merged graph (Turtle), as published beside the version, unzipped."""
     try:
         dataset = store.dump(store.require_current(store_root), fmt)
     except InnographError as error:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 
 from conftest import ROOT, SEED
@@ -56,6 +57,11 @@ def test_build_writes_dumps_when_asked(tmp_path: Path) -> None:
     trig = (out / "innograph.trig").read_text(encoding="utf-8")
     assert "<https://w3id.org/innograph/graph/liverpool-city-region> {" in trig
     assert "@prefix ig: <https://w3id.org/innograph/def/> ." in trig
+    turtle = innograph("dump", "--format", "turtle", "--store", str(tmp_path / "s"))
+    assert turtle.returncode == 0, turtle.stderr
+    merged = {str(t) for t in ox.parse(turtle.stdout.encode(), format=ox.RdfFormat.TURTLE)}
+    named = ox.parse(dumped.stdout.encode(), format=ox.RdfFormat.N_QUADS)
+    assert merged == {str(q.triple) for q in named}  # the merge of the named graphs
 
 
 def test_a_bad_profile_fails_the_build_and_the_served_version_stays(tmp_path: Path) -> None:
