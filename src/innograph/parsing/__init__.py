@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import replace
 
 from ..errors import ProfileError
@@ -17,6 +18,7 @@ from ..records import (
     Choice,
     CutItem,
     DataAvailability,
+    FundingSource,
     ParsedProfile,
     Partnerships,
     Placement,
@@ -27,6 +29,7 @@ from ..records import (
     Span,
     Statement,
     SurveyOptions,
+    normalise,
 )
 from . import damage, frames
 from .flat import read_flat, read_partnership_line
@@ -81,6 +84,10 @@ def parse_profile(text: str, source: str, options: SurveyOptions) -> ParsedProfi
     else:
         damage.check_flat(ledger, first_text, options, source)
         profile = _read_flattened(ledger, first, options, source)
+    if profile.truncated_at is None and _ends_inside_an_option(
+        profile, text, _last_line(ledger), options
+    ):
+        profile = replace(profile, truncated_at=_last_line(ledger))
     profile = _set_aside_cut_item(profile, ledger)
     classes = ledger.classes()
     if not any(c.kind == "mapped" and c.field not in {"source_url", "synthetic"} for c in classes):
@@ -93,37 +100,71 @@ def parse_profile(text: str, source: str, options: SurveyOptions) -> ParsedProfi
     return ParsedProfile(replace(profile, source_url=source_url, synthetic=synthetic), classes)
 
 
-# The lists whose last item a cut page may end inside, by their path in the record.
-CUT_LISTS = (
-    ("goals",),
-    ("success_factors",),
-    ("policy_focus", "areas"),
-    ("roles", "roles"),
-    ("terms",),
-    ("activities", "selected"),
-    ("funding", "funded_activities"),
-    ("data_availability", "sufficient"),
-    ("data_availability", "insufficient"),
-)
+# The lists whose last item a cut page may end inside, by their path in the record, with the
+# scheme their options come from: every list of answers the mapping turns into concepts.
+CUT_LISTS: dict[tuple[str, ...], str] = {
+    ("goals",): "goals",
+    ("success_factors",): "success-factors",
+    ("policy_focus", "areas"): "policy-areas",
+    ("roles", "roles"): "roles",
+    ("terms",): "terms",
+    ("activities", "selected"): "activities",
+    ("activities", "also_include_items"): "activities",
+    ("funding", "invests_in"): "funded-activities",
+    ("funding", "sources"): "funding-sources",
+    ("funding", "funded_activities"): "funded-activities",
+    ("partnerships", "partner_types"): "partner-types",
+    ("partnerships", "data_partner_types"): "data-partner-types",
+    ("data_availability", "sufficient"): "policy-areas",
+    ("data_availability", "insufficient"): "policy-areas",
+}
 
 
-def _set_aside_cut_item(profile: Profile, ledger: Ledger) -> Profile:
-    """On a page cut short, a last list item that is no survey option may be cut mid-word
-    ("Data sci"): it leaves its list and is kept as a cut item (an option is whole)."""
-    last = profile.truncated_at
+def _choice(item: object) -> Choice:
+    """A list item's answer (a funding source carries its choice and its definition)."""
+    return item.choice if isinstance(item, FundingSource) else item  # type: ignore[return-value]
+
+
+def _last_items(profile: Profile) -> Iterator[tuple[tuple[str, ...], list[object], Choice]]:
+    """Each list's path, the records that hold it (profile first) and its last answer."""
     for path in CUT_LISTS:
         owners: list[object] = [profile]
         for name in path[:-1]:
             owners.append(getattr(owners[-1], name))
-        items: tuple[Choice, ...] = getattr(owners[-1], path[-1])
-        if not items or items[-1].span.last != last or items[-1].option is not None:
+        items = getattr(owners[-1], path[-1])
+        if items:
+            yield path, owners, _choice(items[-1])
+
+
+def _ends_inside_an_option(profile: Profile, text: str, last: int, options: SurveyOptions) -> bool:
+    """A page whose lists look complete but whose text stops, without a final line break, in
+    the middle of a survey option ("Built en"): it is cut there too."""
+    if text.endswith(("\n", "\r")):
+        return False
+    for path, _, choice in _last_items(profile):
+        key = normalise(choice.wording)
+        if choice.span.last != last or choice.option is not None or len(key) < 2:
             continue
-        ledger.mapped(items[-1].span.first, "cut_item")
-        value: object = items[:-1]
+        labels = options.schemes.get(CUT_LISTS[path], {})
+        if any(label.startswith(key) and label != key for label in labels):
+            return True
+    return False
+
+
+def _set_aside_cut_item(profile: Profile, ledger: Ledger) -> Profile:
+    """On a page cut short, a last list item that is no survey option may be cut mid-word
+    ("Data sci", a funding source "Municipa"): it leaves its list and is kept as a cut item
+    (an option is whole)."""
+    last = profile.truncated_at
+    for path, owners, choice in _last_items(profile):
+        if choice.span.last != last or choice.option is not None:
+            continue
+        ledger.mapped(choice.span.first, "cut_item")
+        value: object = getattr(owners[-1], path[-1])[:-1]
         for owner, name in reversed(list(zip(owners, path, strict=True))):
             value = replace(owner, **{name: value})  # type: ignore[type-var]
         assert isinstance(value, Profile)
-        cut = CutItem(".".join(path), items[-1].wording, items[-1].span)
+        cut = CutItem(".".join(path), choice.wording, choice.span)
         return replace(value, cut_item=cut)
     return profile
 
