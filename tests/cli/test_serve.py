@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -126,6 +127,23 @@ def test_a_request_is_logged_in_one_short_line(running: Serving) -> None:
     query = "SELECT%20*%20WHERE%20%7B%20?s%20?p%20?o%20%7D%20LIMIT%201"
     assert get(f"http://127.0.0.1:{running.port}/sparql?query={query}&format=json") == 200
     assert re.fullmatch(r"GET /sparql 200 \d+ ms", running.read_until("^GET "))
+
+
+def test_a_path_cannot_forge_a_log_line_or_reach_the_terminal(running: Serving) -> None:
+    """The short line shows the decoded path: a %0A or %1B in it is written as \\x0a, \\x1b."""
+    running.read_until("One short line")
+    forged = "/id/city/x%0A127.0.0.1%20GET%20/admin%20200%201%20ms%1B%5B31m"
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{running.port}{forged}", timeout=30)
+    except urllib.error.HTTPError as error:
+        assert error.code == 404
+    line = running.read_until("^GET /id/city/")
+    assert (
+        line
+        == "GET /id/city/x\\x0a127.0.0.1 GET /admin 200 1 ms\\x1b[31m 404 "
+        + line.split(" 404 ", 1)[1]
+    )
+    assert "\x1b" not in line
 
 
 def test_ctrl_c_stops_the_server_without_a_traceback(running: Serving) -> None:

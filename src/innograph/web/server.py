@@ -12,6 +12,7 @@ import sys
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
 from gunicorn.http.errors import LimitRequestHeaders, LimitRequestLine
 from gunicorn.workers.gthread import ThreadWorker
 
@@ -31,6 +32,21 @@ _REFUSED: dict[type[BaseException], tuple[int, str, str]] = {
     LimitRequestLine: (414, "URI Too Long", TOO_LONG_LINE),
     LimitRequestHeaders: (431, "Request Header Fields Too Large", "the headers are too large"),
 }
+
+
+_CONTROL = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F)}
+
+
+class AccessLogger(Logger):
+    """gunicorn's logger, with control characters in what a client sent written as ``\\xNN``:
+    a path with ``%0A`` or ``%1B`` in it would forge a log line or colour the terminal."""
+
+    def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> Any:
+        found = super().atoms(resp, req, environ, request_time)
+        for key, value in found.items():
+            if isinstance(value, str):
+                found[key] = value.translate(_CONTROL)  # type: ignore[literal-required]
+        return found
 
 
 class Server(BaseApplication):
@@ -150,6 +166,7 @@ def serve(
         "limit_request_line": 8190,
         "accesslog": None if access == "off" else "-",
         "access_log_format": ACCESS_FORMATS.get(access, ACCESS_FORMATS["short"]),
+        "logger_class": f"{__name__}.AccessLogger",
         "errorlog": "-",
         "loglevel": "info" if access == "full" else "warning",
         "when_ready": ready,
