@@ -227,6 +227,13 @@ def gate(
     return [(f, store.graphs.locate(draft.store, f.focus, f.value)) for f in findings]
 
 
+def faults_alone(graph: NamedGraph, base: str) -> set[Finding]:
+    """What the per-graph rules find in one graph with the vocabularies and nothing else: a
+    fault of its own, not one that another file describing the same profile set off."""
+    scope = store.graphs.in_memory([*store.vocabulary_graphs(base), graph])
+    return set(run_checks(scope, compile_shapes(load_shapes().per_graph)))
+
+
 def manifest_of(
     report: BuildReport, mapped: list[Mapped], fingerprint: str, base: str
 ) -> dict[str, Any]:
@@ -296,7 +303,11 @@ def build(
     with store.draft(root) as draft:
         checked = load_draft(draft, root, mapped, fingerprint, base)
         lap("load")
-        violations, warnings = by_cause(draft.store, gate(draft, checked, base))
+        findings = gate(draft, checked, base)
+        graphs = {graph.iri: graph for _, _, graph in mapped}
+        violations, warnings = by_cause(
+            draft.store, findings, lambda iri: faults_alone(graphs[iri], base)
+        )
         report.rejects = [cause.line for cause in violations]
         report.warnings = [cause.line for cause in warnings]
         violated = {cause.file for cause in violations}

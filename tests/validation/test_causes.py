@@ -67,3 +67,23 @@ def test_a_share_misquoted_by_one_page_is_blamed_on_that_page(tmp_path: Path) ->
     assert report.exit_code == 1
     quoting_150 = [line for line in report.rejects if "from 0 to 100" in line]
     assert any(line.startswith(f"{SEED.name}:") for line in quoting_150), report.rejects
+
+
+def test_a_fault_of_the_kept_file_is_told_beside_the_duplicate(tmp_path: Path) -> None:
+    """The file the message says to keep has a population of 0: that is a fault of its own,
+    found in its graph alone, so it is listed, never counted among the duplicate's knock-ons."""
+    headed, flat = fragment_files(flattened=False), fragment_files(flattened=True)
+    source = next(p for p in headed if p.name == "akron-us.txt")
+    broken = tmp_path / source.name
+    text = source.read_text(encoding="utf-8")
+    population = re.search(r"^\d[\d,]* \((\d{4})\)$", text, re.M)
+    assert population is not None
+    broken.write_text(text.replace(population.group(), f"0 ({population.group(1)})"), "utf-8")
+    twin = next(p for p in flat if p.name == "akron-us--flat.txt")
+    report = build([broken, twin], tmp_path / "store", Settings())
+    assert report.exit_code == 1
+    assert any(
+        line.startswith("akron-us.txt:") and "population must be one integer above 0" in line
+        for line in report.rejects
+    ), report.rejects
+    assert sorted(Path(f).name for f in report.rejected_files) == [twin.name, source.name]

@@ -12,6 +12,7 @@ which file to keep.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -99,11 +100,18 @@ class Cause:
 
 
 def by_cause(
-    source: ox.Store, findings: list[tuple[Finding, str]]
+    source: ox.Store,
+    findings: list[tuple[Finding, str]],
+    alone: Callable[[str], set[Finding]],
 ) -> tuple[list[Cause], list[Cause]]:
     """Violations and warnings, one per cause: each duplicate once (with its knock-ons
-    counted), every other finding as it is."""
+    counted), every other finding as it is. ``alone(graph)`` is what the per-graph rules find
+    in that graph by itself: such a finding is a fault of its own and is told, never counted."""
     shared = duplicates(source)
+    own: set[Finding] = set()
+    for duplicate in shared:
+        for described in duplicate.descriptions:
+            own |= alone(described.graph)
     counted = [0] * len(shared)
     violations: list[Cause] = []
     warnings: list[Cause] = []
@@ -115,6 +123,8 @@ def by_cause(
         # the node, its value, and the IRIs its message names (a fact cited by a document)
         about = {finding.focus, finding.value, *NAMED.findall(finding.message)}
         hit = next((i for i, d in enumerate(shared) if _part_of(about, d)), None)
+        if finding in own:
+            hit = None
         if hit is not None:
             counted[hit] += 1
             continue
