@@ -61,21 +61,23 @@ def city_key(profile: Profile) -> str:
     return slug(PurePath(profile.source).stem.split("--")[0])
 
 
-def city_label_property(profile: Profile) -> URIRef:
-    """Which label the city's name printed by this profile is: the preferred one when the page is
-    from the updated profile site, which shows each city's newest profile (2020 answers, or the
-    2018 ones for a city not surveyed again), otherwise an alternative one.
+def city_label_property(profile: Profile) -> URIRef | None:
+    """``skos:prefLabel`` for the city's name printed by a page of the updated profile site,
+    which shows each city's newest profile (2020 answers, or the 2018 ones for a city not
+    surveyed again); None otherwise: that name stays the city's ``rdfs:label`` (and the
+    profile's ``ig:displayName``).
 
     The rule needs no other profile, so each graph decides alone and a city has one
-    ``skos:prefLabel`` however many of its pages are built (one page per city on the updated
-    site; two renderings of one city and wave are refused by the dataset shapes).
+    ``skos:prefLabel`` however many of its pages are built. Other pages' names are not made
+    ``skos:altLabel``: a page cannot see that another page prints the same name as preferred,
+    and SKOS keeps a concept's preferred and alternative labels apart.
 
     >>> from innograph.records import SurveyContext
     >>> page = Profile("x.txt", 1, "headed", survey=SurveyContext("original", wave=2018))
-    >>> city_label_property(page).n3()
-    '<http://www.w3.org/2004/02/skos/core#altLabel>'
+    >>> city_label_property(page) is None
+    True
     """
-    return SKOS.prefLabel if profile.survey.site_version == "updated" else SKOS.altLabel
+    return SKOS.prefLabel if profile.survey.site_version == "updated" else None
 
 
 RULE_INDIVIDUALS = {
@@ -325,7 +327,8 @@ class Mapper:
             name = Literal(header.display_name.value)
             self.statement("display-name", p, IG.displayName, name, header.display_name.span)
             self.add(self.city, RDFS.label, name)
-            self.add(self.city, city_label_property(self.profile), name)
+            if (preferred := city_label_property(self.profile)) is not None:
+                self.add(self.city, preferred, name)
         if header.country is not None:
             self.statement(
                 "country", p, IG.countryName, Literal(header.country.value), header.country.span
