@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+import zlib
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import pyoxigraph as ox
 from rdflib import Graph
 from rdflib.namespace import RDF, SKOS
 
@@ -123,7 +125,9 @@ def read_profile(path: Path) -> ParsedProfile:
 
 def code_fingerprint(base: str) -> str:
     """What a cached profile graph depends on besides its text: our code, ontology, shapes."""
-    digest = hashlib.sha256(f"{__version__}|{base}".encode())
+    # pyoxigraph writes the graphs and zlib the dumps' parts, which a rebuild reuses
+    engines = f"{ox.__version__}|{zlib.ZLIB_RUNTIME_VERSION}"
+    digest = hashlib.sha256(f"{__version__}|{base}|{engines}".encode())
     package = Path(__file__).resolve().parent
     files = sorted(package.rglob("*.py")) + sorted(data_dir("ontology").rglob("*.ttl"))
     files += sorted(data_dir("shapes").glob("*.ttl"))

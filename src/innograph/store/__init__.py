@@ -114,7 +114,7 @@ class Draft:
     def promote(self, manifest: dict[str, Any]) -> Version:
         """Count and dump the store, write the manifest, give the folder its final name and
         serve it."""
-        statistics.write(self.store, self.folder)
+        statistics.write(self.store, self.folder, f"{manifest.get('base_iri', '')}id/")
         served = self._served.path if self._served is not None else None
         dumps.publish(self.store, self.folder, self._changed, served)
         self.close()

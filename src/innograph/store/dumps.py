@@ -17,6 +17,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import shutil
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,7 +101,10 @@ def publish(source: ox.Store, folder: Path, changed: set[str] | None, served: Pa
         reusable = [_part(before, graph, d) for d in DUMPS] if before is not None else []
         if changed is not None and graph not in changed and all(p.is_file() for p in reusable):
             for old, dump in zip(reusable, DUMPS, strict=True):
-                os.link(old, _part(parts, graph, dump))
+                try:
+                    os.link(old, _part(parts, graph, dump))
+                except OSError:  # a file system without hard links: the same bytes, copied
+                    shutil.copyfile(old, _part(parts, graph, dump))
             return
         for kind, text in texts(source, graph).items():
             dump = next(d for d in DUMPS if d.kind == kind)

@@ -18,8 +18,10 @@ STATISTICS_FILE = "statistics.json"
 TOTALS = """SELECT (COUNT(*) AS ?triples) (COUNT(DISTINCT ?s) AS ?distinctSubjects)
        (COUNT(DISTINCT ?o) AS ?distinctObjects) (COUNT(DISTINCT ?p) AS ?properties)
 WHERE { ?s ?p ?o }"""
-ENTITIES = """SELECT (COUNT(DISTINCT ?s) AS ?entities) (COUNT(DISTINCT ?c) AS ?classes)
-WHERE { ?s a ?c FILTER isIRI(?s) }"""
+# VoID's entities are the typed resources in its URI space (<base>id/): not the ontology's terms,
+# the vocabularies' concepts or the graphs' names. Classes are counted over every typed resource.
+ENTITIES = """SELECT (COUNT(DISTINCT ?e) AS ?entities) (COUNT(DISTINCT ?c) AS ?classes)
+WHERE { ?s a ?c FILTER isIRI(?s) BIND (IF(STRSTARTS(STR(?s), "URI_SPACE"), ?s, ?unbound) AS ?e) }"""
 CLASS_PARTITIONS = """SELECT ?class (COUNT(DISTINCT ?s) AS ?entities)
 WHERE { ?s a ?class } GROUP BY ?class ORDER BY ?class"""
 PROPERTY_PARTITIONS = """SELECT ?property (COUNT(*) AS ?triples)
@@ -33,9 +35,10 @@ def _rows(source: ox.Store, query: str) -> list[dict[str, str]]:
     return [{name: row[name].value for name in names} for row in solutions]
 
 
-def count(source: ox.Store) -> dict[str, Any]:
+def count(source: ox.Store, uri_space: str) -> dict[str, Any]:
     """VoID's totals by VoID's names, and the class and property partitions, in IRI order."""
-    totals = {**_rows(source, TOTALS)[0], **_rows(source, ENTITIES)[0]}
+    entities = ENTITIES.replace("URI_SPACE", uri_space.replace('"', ""))
+    totals = {**_rows(source, TOTALS)[0], **_rows(source, entities)[0]}
     return {
         "totals": {name: int(value) for name, value in totals.items()},
         "classes": [[r["class"], int(r["entities"])] for r in _rows(source, CLASS_PARTITIONS)],
@@ -45,8 +48,8 @@ def count(source: ox.Store) -> dict[str, Any]:
     }
 
 
-def write(source: ox.Store, folder: Path) -> None:
-    data = json.dumps(count(source), indent=1, sort_keys=True)
+def write(source: ox.Store, folder: Path, uri_space: str) -> None:
+    data = json.dumps(count(source, uri_space), indent=1, sort_keys=True)
     write_atomically(folder / STATISTICS_FILE, data.encode())
 
 
