@@ -94,3 +94,14 @@ def test_the_seed_names_no_organisation_outside_its_city(options: SurveyOptions)
     orgs = organisations(graph)
     assert orgs
     assert all(o.startswith(f"{BASE}id/organisation/liverpool-city-region/") for o in orgs)
+
+
+def test_a_state_after_the_city_name_is_no_abbreviation_of_the_city() -> None:
+    """ "Denver, CO" abbreviates to "D", not "DC": Washington's "DC" is still an organisation,
+    while the initials of a city of several words still stand for the city."""
+    from innograph.mapping.entities import find_entities
+
+    named = [e.name for e in find_entities("We worked with DC and NASA.", ["Denver, CO"])]
+    assert named == ["DC", "NASA"]
+    own = [e.name for e in find_entities("We worked with LCR and NASA.", ["Liverpool City Region"])]
+    assert own == ["NASA"]

@@ -429,7 +429,8 @@ def _city_forms(own_names: Sequence[str]) -> tuple[frozenset[str], frozenset[str
         if not key:
             continue
         names |= {key, f"city of {key}", f"the city of {key}", f"{key} city"}
-        capitals = [w[0] for w in own.split() if w[:1].isupper()]
+        # "Denver, CO": the initials of the name, not of its state ("DC" is Washington)
+        capitals = [w[0] for w in own.split(",")[0].split() if w[:1].isupper()]
         if len(capitals) >= 2:
             initials.add("".join(capitals))
     return frozenset(names), frozenset(initials)
