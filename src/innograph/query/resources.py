@@ -133,7 +133,7 @@ WHERE {
   OPTIONAL { ?city skos:prefLabel ?preferred }
   OPTIONAL { ?profile ig:countryName ?country }
   OPTIONAL { ?profile ig:surveyWave ?wave OPTIONAL { ?wave skos:notation ?year } }
-} GROUP BY ?city ORDER BY ?name ?city"""  # an unbound value would void a whole GROUP_CONCAT
+} GROUP BY ?city ORDER BY COALESCE(?pref, ?name) ?city"""  # unbound would void a GROUP_CONCAT
 
 NAMED = """PREFIX ig: <https://w3id.org/innograph/def/>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>

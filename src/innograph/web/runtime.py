@@ -47,6 +47,7 @@ class DocumentCache:
 
 
 T = TypeVar("T")
+KEPT_VERSIONS = 2
 
 
 class Runtime:
@@ -56,8 +57,7 @@ class Runtime:
         self.documents = DocumentCache(settings.result_cache_bytes // 4)
         self._workers: QueryWorkers | None = None
         self._lock = threading.Lock()
-        self._memo: dict[str, Any] = {}  # name -> value, for the version in _memo_of
-        self._memo_of = ""
+        self._memo: OrderedDict[str, dict[str, Any]] = OrderedDict()  # version -> name -> value
 
     @property
     def workers(self) -> QueryWorkers:
@@ -76,16 +76,19 @@ class Runtime:
     def per_version(self, version: VersionFacts, name: str, compute: Callable[[], T]) -> T:
         """What a page needs of the whole version (the counts behind the city charts, the
         survey's labels), computed once per version and process, whatever the answer cache:
-        a version never changes. Only the newest version's values are kept."""
+        a version never changes. The two versions asked last are kept (a request begun before
+        a promotion may still ask for the old one)."""
         with self._lock:
-            if self._memo_of != version.id:
-                self._memo, self._memo_of = {}, version.id
-            if name in self._memo:
-                return cast(T, self._memo[name])
+            kept = self._memo.get(version.id)
+            if kept is not None and name in kept:
+                self._memo.move_to_end(version.id)
+                return cast(T, kept[name])
         value = compute()  # outside the lock: two first requests may both compute it
         with self._lock:
-            if self._memo_of == version.id:
-                self._memo[name] = value
+            self._memo.setdefault(version.id, {})[name] = value
+            self._memo.move_to_end(version.id)
+            while len(self._memo) > KEPT_VERSIONS:
+                self._memo.popitem(last=False)
         return value
 
     def close(self) -> None:
