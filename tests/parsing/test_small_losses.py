@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from innograph.parsing import parse_profile
-from innograph.records import Profile, SurveyOptions
+from innograph.parsing.frames import unit_teams
+from innograph.records import Profile, Sourced, Span, SurveyOptions
 
 ROLES_HEADING = "Liverpool City Region utilizes 3 different innovation skills or roles"
 PLACEMENT = (
@@ -143,3 +144,25 @@ def test_an_unnamed_team_is_no_unit(seed_text: str, options: SurveyOptions, para
     assert profile.placement is not None
     assert profile.placement.teams == ()
     assert profile.placement.team_size is not None
+
+
+@pytest.mark.parametrize(
+    ("paragraph", "teams"),
+    [
+        # a name does not run across a sentence's end, and a person's staff is no unit
+        (
+            "It reports to the Office of the CIO. Chief Innovation Officer Jane Smith's staff"
+            " of 4 run it.",
+            [],
+        ),
+        # the office the possessive names is the unit, not its last word
+        ("The Mayor's Office team consists of 6 staff.", [("Mayor's Office team", 6)]),
+        ("Toronto's Smart City team consists of 6 staff.", [("Smart City team", 6)]),
+        ("Good. Then the Data Lab consists of 3 staff.", [("Data Lab", 3)]),
+    ],
+)
+def test_a_staff_count_names_a_unit_only_when_a_unit_is_named(
+    paragraph: str, teams: list[tuple[str, int]]
+) -> None:
+    found = unit_teams([Sourced(paragraph, Span.line(1))])
+    assert [(t.unit, t.staff) for t in found] == teams

@@ -185,6 +185,10 @@ PLACEMENT_CUES = (
 
 _UNIT_WORDS = r"(?:Directorate|Department|Division|Office|Services|Unit|Agency|Bureau|Lab)"
 _CAP_WORD = r"[A-Z][\w&'.-]*"
+# A word that makes a name a unit's or a team's ("Peak Academy", "Office of Performance").
+_UNIT_HEAD = re.compile(
+    rf"^(?:{_UNIT_WORDS}|Academy|Team|team|i-team|Center|Centre|Hub|Group|Studio|Laboratory)$"
+)
 _UNIT = re.compile(
     rf"(?P<unit>(?:{_CAP_WORD}\s+(?:(?:and|of|for|&)\s+)?)*{_CAP_WORD}'s\s+[oO]ffice\b"
     rf"|Office\s+of\s+{_CAP_WORD}(?:\s+(?:(?:and|of|for|&)\s+)?{_CAP_WORD})*"
@@ -241,20 +245,27 @@ def unit_teams(paragraphs: list[Sourced[str]]) -> tuple[UnitTeam, ...]:
     for paragraph in paragraphs:
         plain = straight(paragraph.value)
         for count in _STAFF.finditer(plain):
-            before = plain[: count.start()]
+            head = plain[: count.start()]
+            ends = [end.end() for end in re.finditer(r"[.!?]\s+", head)]
+            offset = ends[-1] if ends else 0  # this sentence only
+            before = head[offset:]
             if count.group("n") is not None:  # "X, made up of", "– X – consists of", "X now"
                 before = re.sub(r"(?:[\s,–—-]|\bnow\b|\balso\b)+$", "", before)
             found = _TEAM_NAME.search(before.rstrip())
             if found is None:
                 continue
-            unit = unit_name(paragraph.value[found.start("unit") : found.end("unit")])
+            printed = paragraph.value[offset + found.start("unit") : offset + found.end("unit")]
+            unit = unit_name(printed)
             words = unit.split()
             if words[0] in _OPENING_WORDS:
                 words = words[1:]  # "The Transformation team" at a sentence's start
-            if words and words[0].endswith(("'s", "’s")) and words[-1] in ("team", "i-team"):
+            possessive = words and words[0].endswith(("'s", "’s"))
+            if possessive and words[-1] in ("team", "i-team") and not _UNIT_HEAD.match(words[1]):
                 words = words[1:]  # "Toronto's Smart City team": the city is not the name
             if len(words) < 2 or _JOB_TITLE_AFTER.match(" " + words[0]):
                 continue  # "the Office", "Director of Innovation": no unit's name
+            if words[-1].endswith(("'s", "’s")) or not any(_UNIT_HEAD.match(w) for w in words):
+                continue  # "Jane Smith's staff of 4": a person's staff, not a unit's
             staff = int(count.group("n") or count.group("m"))
             teams.append(UnitTeam(" ".join(words), staff, paragraph.span))
     return tuple(teams)
