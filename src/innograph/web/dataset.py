@@ -105,19 +105,13 @@ def description(version: VersionFacts, counted: Statistics | None) -> list[ox.Tr
         ox.Triple(it, void("vocabulary"), ox.NamedNode(str(IG))),
     ]
     for index, download in enumerate(version.dumps):
-        if download.media_type == "application/n-quads":  # VoID: several dumps are parts of one
-            triples.append(
-                ox.Triple(
-                    it,
-                    void("dataDump"),
-                    ox.NamedNode(absolute(f"/dumps/{version.id}/{download.name}")),
-                )
-            )
         url, part, sum_ = (
             ox.NamedNode(absolute(f"/dumps/{version.id}/{download.name}")),
             ox.BlankNode(f"dump{index}"),
             ox.BlankNode(f"sum{index}"),
         )
+        if download.media_type == "application/n-quads":  # VoID: several dumps are parts of one
+            triples.append(ox.Triple(it, void("dataDump"), url))
         triples += [
             ox.Triple(it, dcat("distribution"), part),
             ox.Triple(part, RDF_TYPE, dcat("Distribution")),
