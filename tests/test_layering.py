@@ -48,7 +48,7 @@ SIBLINGS: dict[str, set[str]] = {
     "query.local": {"guard", "writers"},
     "store.cache": {"files", "graphs"},
     "store.versions": {"files"},
-    "store.dumps": {"files"},
+    "store.dumps": {"files", "graphs"},
     "store.statistics": {"files"},
     "web.sparql": {"http", "negotiation", "runtime", "service"},
     "web.service": {"negotiation", "runtime"},

@@ -29,7 +29,7 @@ from .records import ParsedProfile, SurveyOptions
 from .settings import Settings
 from .store import NamedGraph, ProfileCache
 from .validation.causes import by_cause
-from .validation.gate import Finding, compile_shapes, run_checks
+from .validation.gate import Check, Finding, compile_shapes, run_checks
 from .validation.inputs import RDF_FORMATS, group_quads, read_rdf
 from .validation.shapes import load_shapes
 from .vocab import data_dir, ontology, scheme_labels, vocabularies
@@ -231,11 +231,11 @@ def gate(
     return [(f, store.graphs.locate(draft.store, f.focus, f.value)) for f in findings]
 
 
-def faults_alone(graph: NamedGraph, base: str) -> set[Finding]:
+def faults_alone(graph: NamedGraph, base: str, rules: list[Check]) -> set[Finding]:
     """What the per-graph rules find in one graph with the vocabularies and nothing else: a
     fault of its own, not one that another file describing the same profile set off."""
     scope = store.graphs.in_memory([*store.vocabulary_graphs(base), graph])
-    return set(run_checks(scope, compile_shapes(load_shapes().per_graph)))
+    return set(run_checks(scope, rules))
 
 
 def manifest_of(
@@ -309,8 +309,9 @@ def build(
         lap("load")
         findings = gate(draft, checked, base)
         graphs = {graph.iri: graph for _, _, graph in mapped}
+        rules = cache(lambda: compile_shapes(load_shapes().per_graph))  # only if asked
         violations, warnings = by_cause(
-            draft.store, findings, lambda iri: faults_alone(graphs[iri], base)
+            draft.store, findings, lambda iri: faults_alone(graphs[iri], base, rules())
         )
         report.rejects = [cause.line for cause in violations]
         report.warnings = [cause.line for cause in warnings]

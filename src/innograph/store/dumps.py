@@ -26,6 +26,7 @@ import pyoxigraph as ox
 
 from ..vocab import PREFIXES
 from .files import write_atomically
+from .graphs import written
 
 FOLDER = "dumps"
 PARTS = "parts"
@@ -48,15 +49,10 @@ DUMPS = (
 HEADER = "".join(f"@prefix {name}: <{iri}> .\n" for name, iri in PREFIXES.items()).encode()
 
 
-def _written(data: bytes | None) -> bytes:
-    assert data is not None, "serialised to memory, not to a file"
-    return data
-
-
 def canonical_nquads(source: ox.Store, graph: str) -> bytes:
     """One named graph as N-Quads, lines sorted: the same bytes however the store was built."""
     quads = source.quads_for_pattern(None, None, None, ox.NamedNode(graph))
-    return b"".join(sorted(_written(ox.serialize(quads, format=NQUADS)).splitlines(True)))
+    return b"".join(sorted(written(ox.serialize(quads, format=NQUADS)).splitlines(True)))
 
 
 def _without_prefixes(text: bytes) -> bytes:
@@ -75,8 +71,8 @@ def texts(source: ox.Store, graph: str) -> dict[str, bytes]:
     turtle = ox.serialize((q.triple for q in quads), format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
     return {
         "nquads": canonical,
-        "trig": _without_prefixes(_written(trig)),
-        "turtle": _without_prefixes(_written(turtle)),
+        "trig": _without_prefixes(written(trig)),
+        "turtle": _without_prefixes(written(turtle)),
     }
 
 
@@ -106,9 +102,9 @@ def publish(source: ox.Store, folder: Path, changed: set[str] | None, served: Pa
                 except OSError:  # a file system without hard links: the same bytes, copied
                     shutil.copyfile(old, _part(parts, graph, dump))
             return
-        for kind, text in texts(source, graph).items():
-            dump = next(d for d in DUMPS if d.kind == kind)
-            write_atomically(_part(parts, graph, dump), _gzip(text))
+        made = texts(source, graph)
+        for dump in DUMPS:
+            write_atomically(_part(parts, graph, dump), _gzip(made[dump.kind]))
 
     with ThreadPoolExecutor(os.cpu_count()) as pool:  # zlib lets go of the GIL while it works
         list(pool.map(write_parts, graphs))

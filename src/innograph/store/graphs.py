@@ -57,7 +57,7 @@ def term(value: URIRef | Literal) -> ox.NamedNode | ox.Literal:
     return ox.NamedNode(str(value))
 
 
-def _written(data: bytes | None) -> bytes:
+def written(data: bytes | None) -> bytes:
     """What a pyoxigraph serialiser returns when it is given no output file: the bytes."""
     assert data is not None, "serialised to memory, not to a file"
     return data
@@ -65,7 +65,7 @@ def _written(data: bytes | None) -> bytes:
 
 def ntriples(triples: Iterable[tuple[URIRef, URIRef, URIRef | Literal]]) -> bytes:
     """rdflib triples as N-Triples, in the order given."""
-    return _written(
+    return written(
         ox.serialize((ox.Triple(iri(s), iri(p), term(o)) for s, p, o in triples), format=NTRIPLES)
     )
 
@@ -84,7 +84,7 @@ def vocabulary_graphs(base: str) -> list[NamedGraph]:
 
 def _turtle_as_ntriples(path: Path) -> bytes:
     triples = ox.parse(path=str(path), format=ox.RdfFormat.TURTLE)
-    return _written(ox.serialize(triples, format=NTRIPLES))
+    return written(ox.serialize(triples, format=NTRIPLES))
 
 
 def fill(target: ox.Store, graphs: Iterable[NamedGraph]) -> None:
@@ -107,7 +107,7 @@ def _bulk_load(target: ox.Store, batch: list[NamedGraph]) -> None:
         for graph, text in zip(batch, texts, strict=True)
         for t in ox.parse(text, format=NTRIPLES)
     )
-    target.bulk_load(_written(ox.serialize(named, format=NQUADS)), format=NQUADS)
+    target.bulk_load(written(ox.serialize(named, format=NQUADS)), format=NQUADS)
     target.bulk_load(b"".join(texts), format=NTRIPLES, to_graph=ox.DefaultGraph())
     for graph, text in zip(batch, texts, strict=True):
         if not text.strip():

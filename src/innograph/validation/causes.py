@@ -17,10 +17,10 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
+from ..vocab import IG
 from .gate import Finding
 
-IG = "https://w3id.org/innograph/def/"
-ONE_PROFILE_SHAPES = f"{IG.removesuffix('def/')}shapes/OneProfilePerCityAndWave"
+ONE_PROFILE_SHAPES = "https://w3id.org/innograph/shapes/OneProfilePerCityAndWave"
 
 SHARED_PROFILES = f"""PREFIX ig: <{IG}> PREFIX prov: <http://www.w3.org/ns/prov#>
 PREFIX dct: <http://purl.org/dc/terms/>
@@ -93,7 +93,7 @@ def _part_of(iris: set[str | None], duplicate: Duplicate) -> bool:
 
 @dataclass(frozen=True)
 class Cause:
-    """A finding to report, and how many knock-on findings it stands for."""
+    """A line to report, and the file it asks to fix or leave out."""
 
     file: str  # the file to fix or leave out
     line: str  # "FILE[:LINE]: severity: focus: message", as reported
