@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from flask import current_app
@@ -58,6 +59,8 @@ class Runtime:
         self._workers: QueryWorkers | None = None
         self._lock = threading.Lock()
         self._memo: OrderedDict[str, dict[str, Any]] = OrderedDict()  # version -> name -> value
+        self._served: tuple[Path, VersionFacts] | None = None  # the link's text, its facts
+        self._current = settings.store / "current"
 
     @property
     def workers(self) -> QueryWorkers:
@@ -71,7 +74,20 @@ class Runtime:
             return self._workers
 
     def version(self) -> VersionFacts:
-        return served_version(self.settings.store)
+        """The served version, seen anew on every request at the cost of one ``readlink``: the
+        facts are read again only when ``current`` names another folder (version ids are never
+        reused), rather than resolving and checking the whole path each time."""
+        try:
+            link: Path | None = self._current.readlink()
+        except OSError:
+            link = None
+        served = self._served
+        if link is not None and served is not None and served[0] == link:
+            return served[1]
+        facts = served_version(self.settings.store)  # says what is wrong when there is none
+        if link is not None and link.name == facts.id:  # not promoted meanwhile
+            self._served = (link, facts)
+        return facts
 
     def per_version(self, version: VersionFacts, name: str, compute: Callable[[], T]) -> T:
         """What a page needs of the whole version (the counts behind the city charts, the

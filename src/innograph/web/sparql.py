@@ -4,8 +4,13 @@ service description and the query page when there is no query."""
 from __future__ import annotations
 
 import hashlib
+import io
+import threading
 import urllib.parse
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from dataclasses import replace
+from typing import Any
 
 from flask import Blueprint, Response, render_template, request
 
@@ -15,6 +20,7 @@ from ..query.workers import QueryRequest
 from . import service
 from .http import takes_gzip
 from .negotiation import choose, media_type
+from .runtime import Runtime
 from .runtime import current as runtime
 
 blueprint = Blueprint("sparql", __name__)
@@ -153,6 +159,7 @@ def sparql() -> Response:
         response.headers["X-Result-Truncated"] = "true"
         response.headers["X-Result-Row-Limit"] = str(settings.max_rows)
         response.headers["X-Result-Byte-Limit"] = str(settings.max_result_bytes)
+    request.environ[KEEP] = True  # an answer: the same request gets the same response
     return response
 
 
@@ -189,3 +196,128 @@ def _without_query() -> Response:
     best_rdf = accept.best_match(list(service.SD_TYPES)) if accept else "text/turtle"
     body, media = service.describe(request.base_url, runtime(), best_rdf, fmt)
     return Response(body, content_type=f"{media}; charset=utf-8")
+
+
+# --- answered requests, before Flask ------------------------------------------------------------
+
+KEEP = "innograph.keep_response"
+Environ = dict[str, Any]
+StartResponse = Callable[..., Any]
+WsgiApp = Callable[[Environ, StartResponse], Iterable[bytes]]
+# What a request to /sparql may differ in and change its answer: everything else Flask reads of
+# it (the method, path and URL parameters, the body and its type, Accept, Accept-Encoding, the
+# Host that links and base IRIs are made from), and the served version.
+KEYED = (
+    "REQUEST_METHOD",
+    "SCRIPT_NAME",
+    "QUERY_STRING",
+    "CONTENT_TYPE",
+    "HTTP_ACCEPT",
+    "HTTP_ACCEPT_ENCODING",
+    "HTTP_HOST",
+    "SERVER_NAME",
+    "SERVER_PORT",
+    "wsgi.url_scheme",
+)
+
+
+class AnsweredRequests:
+    """Finished answers of the endpoint by the request that asked for them, so that a repeat
+    skips Flask, the guard and negotiation: at most ``capacity_bytes`` of bodies, least
+    recently used out first. The bodies are the answer cache's own bytes, shared, not copied.
+    Only 200 answers of a query are kept; a conditional request (``If-None-Match``) and
+    anything else go through the app."""
+
+    def __init__(self, capacity_bytes: int) -> None:
+        self._capacity = capacity_bytes
+        self._size = 0
+        # key -> (status, headers, body); tuples of str and bytes only: the collector skips them
+        self._kept: OrderedDict[bytes, tuple[str, tuple[tuple[str, str], ...], bytes]]
+        self._kept = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: bytes) -> tuple[str, tuple[tuple[str, str], ...], bytes] | None:
+        with self._lock:
+            found = self._kept.get(key)
+            if found is not None:
+                self._kept.move_to_end(key)
+            return found
+
+    def put(self, key: bytes, status: str, headers: list[tuple[str, str]], body: bytes) -> None:
+        if len(body) > self._capacity // 4:
+            return
+        with self._lock:
+            if key in self._kept:
+                return
+            self._kept[key] = (status, tuple(headers), body)
+            self._size += len(body)
+            while self._size > self._capacity:
+                _, (_, _, old) = self._kept.popitem(last=False)
+                self._size -= len(old)
+
+
+def answered_first(app: WsgiApp, runtime: Runtime) -> WsgiApp:
+    """The WSGI app with a front door for /sparql: a request already answered (the same raw
+    request, the same served version) gets the same response again without entering Flask."""
+    kept = AnsweredRequests(runtime.settings.result_cache_bytes)
+    max_body = runtime.settings.max_body_bytes
+
+    def front(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        key = _key(environ, max_body, runtime)
+        if key is None:
+            return app(environ, start_response)
+        found = kept.get(key)
+        if found is not None:
+            status, headers, body = found
+            start_response(status, list(headers))
+            return [body]
+        caught: list[Any] = []
+
+        def remember(status: str, headers: list[tuple[str, str]], *info: Any) -> Any:
+            caught[:] = [status, headers]
+            return start_response(status, headers, *info)
+
+        parts = app(environ, remember)
+        if not (environ.get(KEEP) and caught and caught[0].startswith("200 ")):
+            return parts
+        try:
+            body = b"".join(parts)
+        finally:
+            if hasattr(parts, "close"):
+                parts.close()
+        kept.put(key, caught[0], caught[1], body)
+        return [body]
+
+    return front
+
+
+def _key(environ: Environ, max_body: int, runtime: Runtime) -> bytes | None:
+    """What identifies the request's answer, or None for a request the front door leaves to
+    the app (another path or method, a conditional request, a body it cannot read alone)."""
+    if environ.get("PATH_INFO") != "/sparql" or "HTTP_IF_NONE_MATCH" in environ:
+        return None
+    method = environ.get("REQUEST_METHOD")
+    body = b""
+    if method == "POST":
+        if "HTTP_TRANSFER_ENCODING" in environ:
+            return None
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or "")
+        except ValueError:
+            return None
+        if not 0 <= length <= max_body:
+            return None
+        body = environ["wsgi.input"].read(length)
+        environ["wsgi.input"] = io.BytesIO(body)  # the app reads it again on a miss
+        environ["CONTENT_LENGTH"] = str(len(body))
+    elif method != "GET":
+        return None
+    try:
+        version = runtime.version().id
+    except Exception:  # no store version: the app says what is wrong
+        return None
+    digest = hashlib.blake2b(body, digest_size=32)
+    for name in KEYED:
+        digest.update(b"\0" + str(environ.get(name, "")).encode("utf-8", "surrogateescape"))
+    digest.update(b"\0" + version.encode())
+    return digest.digest()
