@@ -12,24 +12,23 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from conftest import SEED, built_store
 from innograph import store
 from innograph.settings import Settings
 from innograph.web import create_app
-
-from conftest import SEED, built_store
 
 QUERY = "SELECT ?city WHERE { ?city a <https://w3id.org/innograph/def/City> }"
 SPARQL_QUERY = {"Content-Type": "application/sparql-query"}
 
 
-@pytest.fixture()
+@pytest.fixture
 def app(seed_store: Path) -> Iterator[Flask]:
     app = create_app(Settings(store=seed_store))
     yield app
     app.extensions["innograph"].close()
 
 
-@pytest.fixture()
+@pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
