@@ -20,6 +20,7 @@ import pytest
 
 from innograph import store
 from innograph.pipeline import build, survey_options
+from innograph.web.prerender import city_pages
 from innograph.records import Choice, Person, Sourced, SurveyOptions
 from innograph.settings import Settings
 
@@ -177,7 +178,7 @@ def stop_server(server: LiveServer) -> None:
 
 def built_store(paths: list[Path], root: Path) -> Path:
     """``innograph build`` of PATHS into a store folder; the build must pass its gate."""
-    report = build(paths, root, Settings())
+    report = build(paths, root, Settings(), pages=city_pages)
     assert report.exit_code == 0, report.rejects
     return root
 

@@ -50,12 +50,14 @@ SIBLINGS: dict[str, set[str]] = {
     "store.versions": {"files"},
     "store.dumps": {"files", "graphs"},
     "store.statistics": {"files"},
+    "store.documents": {"files"},
     "web.sparql": {"http", "negotiation", "runtime", "service"},
     "web.service": {"negotiation", "runtime"},
     "web.server": {"__init__"},
-    "web.resources": {"negotiation", "ontology", "runtime"},
-    "web.pages": {"resources", "runtime"},
-    "web.dataset": {"resources", "runtime"},
+    "web.resources": {"negotiation", "ontology", "rendering", "runtime"},
+    "web.prerender": {"rendering"},
+    "web.pages": {"rendering", "resources", "runtime"},
+    "web.dataset": {"rendering", "resources", "runtime"},
     "synth.page": {"words"},
 }
 

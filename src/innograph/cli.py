@@ -148,6 +148,8 @@ def build(
     violated (exit 1).
     """
     try:
+        from .web.prerender import city_pages  # the city pages kept with each version
+
         settings = Settings.from_env(base_iri=base_iri)
         if not paths and not pipeline.DEFAULT_PROFILES.is_dir():
             raise UsageError(
@@ -158,7 +160,9 @@ def build(
         files = pipeline.profile_files(chosen, exclude)
         hidden = quiet or len(files) < 20
         with click.progressbar(length=len(files), label="profiles", hidden=hidden) as bar:
-            report = pipeline.build(chosen, store_root, settings, workers, bar.update, exclude)
+            report = pipeline.build(
+                chosen, store_root, settings, workers, bar.update, exclude, pages=city_pages
+            )
     except (InnographError, ValueError) as error:
         fail(error if isinstance(error, InnographError) else UsageError(str(error)))
         return

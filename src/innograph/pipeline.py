@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import time
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
@@ -35,6 +35,10 @@ from .validation.shapes import load_shapes
 from .vocab import data_dir, ontology, scheme_labels, vocabularies
 
 DEFAULT_PROFILES = Path("data/profiles")
+# Renders the documents kept with a version (the web's city pages) from the draft's store, given
+# the base IRI and the served version's documents it may keep (IRI -> the graphs each was made
+# from). The composition root (the CLI) passes the web's; a build without one keeps none.
+PageMaker = Callable[[ox.Store, str, Mapping[str, frozenset[str]]], store.documents.Made]
 
 
 @dataclass
@@ -132,6 +136,15 @@ def code_fingerprint(base: str) -> str:
     files = sorted(package.rglob("*.py")) + sorted(data_dir("ontology").rglob("*.ttl"))
     files += sorted(data_dir("shapes").glob("*.ttl"))
     for path in files:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def documents_fingerprint(code: str) -> str:
+    """What a kept document depends on besides its graphs: the code and the page templates."""
+    digest = hashlib.sha256(code.encode())
+    for path in sorted(Path(__file__).resolve().parent.rglob("*.html")):
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
@@ -278,9 +291,11 @@ def build(
     workers: int = 1,
     progress: Callable[[int], None] = lambda _: None,
     exclude: Sequence[str] = (),
+    pages: PageMaker | None = None,
 ) -> BuildReport:
     """Build a new store version; promote it only if every profile was read and no rule is
-    violated. The served version is never touched before the final atomic switch."""
+    violated. The served version is never touched before the final atomic switch. ``pages``
+    renders the documents kept with the version (reused from the served one where possible)."""
     selection = select_files(paths, exclude)
     files = selection.files
     report = BuildReport(files_in=len(files) + len(selection.skipped), profiles_in=len(files))
@@ -328,6 +343,10 @@ def build(
                 f"build: {report.profiles_in} profiles in, {report.graphs_out} profile graphs out"
                 " (two files describe the same document?)"
             )
+        if pages is not None:
+            kept = documents_fingerprint(fingerprint)
+            draft.keep_documents(kept, pages(draft.store, base, draft.reusable_documents(kept)))
+            lap("pages")
         report.version = draft.promote(manifest_of(report, mapped, fingerprint, base)).id
     lap("promote")
     return report

@@ -76,6 +76,14 @@ def city_query(city: str) -> str:
     )
 
 
+def city_graphs_query() -> str:
+    """Each city with the named graphs that say anything of it: those its page is made from."""
+    return (
+        f"SELECT DISTINCT ?city ?g WHERE {{ ?city a <{IG}City> .\n"
+        "  GRAPH ?g { { ?city ?p ?o } UNION { ?s ?p ?city } } }"
+    )
+
+
 def labels_query(vocabularies: str) -> str:
     """The labels of the survey's concepts: the same query for every city, so it is answered
     once per version (labelling each statement's object in ``city_query`` cost it 4x)."""

@@ -1,5 +1,5 @@
-"""The served version as the query layer sees it: its id, date, graphs, profile count, the counts
-and dumps kept with it; read once per version (a version never changes)."""
+"""The served version as the query layer sees it: its id, date, graphs, profile count, the counts,
+dumps and documents kept with it; read once per version (a version never changes)."""
 
 from __future__ import annotations
 
@@ -39,6 +39,7 @@ class VersionFacts:
     base_iri: str
     statistics: dict[str, Any] | None = field(default=None, compare=False)  # None: not kept
     dumps: tuple[DumpFile, ...] = field(default=(), compare=False)  # the gzipped ones
+    folder: Path | None = field(default=None, compare=False)  # where its files are kept
 
 
 @lru_cache(maxsize=16)
@@ -52,7 +53,9 @@ def facts_of(version: store.Version) -> VersionFacts:
     found = (published(version, dump.name) for dump in store.dumps.DUMPS)
     dumps = tuple(dump for dump in found if dump is not None)
     counted = store.statistics.read(version.path)
-    return VersionFacts(version.id, stamp, frozenset(graphs), profiles, base, counted, dumps)
+    return VersionFacts(
+        version.id, stamp, frozenset(graphs), profiles, base, counted, dumps, version.path
+    )
 
 
 def served_version(root: Path) -> VersionFacts:
@@ -79,3 +82,8 @@ def dump_file(root: Path, version_id: str, name: str) -> DumpFile | None:
     if not store.VERSION_ID.fullmatch(version_id):
         return None
     return published(store.version_at(root, version_id), name)
+
+
+def kept_document(version: VersionFacts, iri: str) -> bytes | None:
+    """A document rendered when the version was built (a city's page), or None."""
+    return None if version.folder is None else store.documents.read(version.folder, iri)

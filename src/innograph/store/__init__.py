@@ -6,6 +6,7 @@ Layout of a store folder (default ``store/``)::
     versions/<id>/manifest.json   what went in: profiles with their sha256, counts, warnings
     versions/<id>/statistics.json the counts its VoID description states
     versions/<id>/dumps/          its dumps (N-Quads, TriG, Turtle; gzip), SHA256SUMS, and parts
+    versions/<id>/documents/      documents rendered at build time (city pages), gzip, by IRI
     versions/.building-<id>/      a build in progress (never served; removed by the next build)
     cache/<key>.nt                each profile's mapped graph, by content key (incremental)
     current -> versions/<id>      the served version, switched by an atomic rename
@@ -30,7 +31,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from . import dumps, graphs, statistics
+from . import documents, dumps, graphs, statistics
 from .cache import ProfileCache
 from .files import write_atomically
 from .graphs import NamedGraph, vocabulary_graphs
@@ -62,6 +63,7 @@ __all__ = [
     "StoreError",
     "Version",
     "current",
+    "documents",
     "draft",
     "dump",
     "dumps",
@@ -105,6 +107,16 @@ class Draft:
         self._store = ox.Store(str(self.folder / "oxigraph"))
         graphs.replace_graphs(self._store, changed, gone)
         self._changed, self._served = {graph.iri for graph in changed}, served
+
+    def reusable_documents(self, fingerprint: str) -> dict[str, frozenset[str]]:
+        """IRI -> graphs of the served version's documents this draft may keep as they are."""
+        served = self._served.path if self._served is not None else None
+        return documents.reusable(served, fingerprint, self._changed)
+
+    def keep_documents(self, fingerprint: str, made: documents.Made) -> None:
+        """Keep rendered documents with the version (before it is promoted)."""
+        served = self._served.path if self._served is not None else None
+        documents.write(self.folder, fingerprint, made, served)
 
     def close(self) -> None:
         if self._store is not None:

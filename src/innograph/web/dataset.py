@@ -14,7 +14,8 @@ from flask import Blueprint, Response, render_template, send_file
 
 from ..query.served import VersionFacts, dump_file
 from ..vocab import IG, PREFIXES
-from .resources import DOCUMENTS, NotFound, absolute, negotiated, page_links, public
+from .rendering import DOCUMENTS, page_links
+from .resources import NotFound, absolute, negotiated, public
 from .runtime import current as runtime
 
 blueprint = Blueprint("dataset", __name__)

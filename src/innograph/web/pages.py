@@ -9,7 +9,8 @@ from flask import Blueprint, Response, render_template, request
 from ..errors import UsageError
 from ..query.resources import CITIES, NAMED, SCHEMES
 from ..query.served import VersionFacts
-from .resources import page_links, rows
+from .rendering import page_links
+from .resources import rows
 from .runtime import current as runtime
 
 blueprint = Blueprint("pages", __name__)

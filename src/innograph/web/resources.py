@@ -13,17 +13,14 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable
-from urllib.parse import quote
+from typing import Any
 
-import pyoxigraph as ox
 from flask import Blueprint, Response, render_template, request
 
 from .. import __version__
 from ..errors import UsageError
 from ..query.profiles import (
     COMPARED,
-    Chart,
     ProfileView,
     chart,
     city_profiles,
@@ -34,29 +31,31 @@ from ..query.profiles import (
 from ..query.resources import (
     INBOUND_PAGE,
     SCHEMES,
-    Description,
     description,
     document_query,
     graph_query,
     inbound_count_query,
 )
-from ..query.served import VersionFacts
+from ..query.served import VersionFacts, kept_document
 from ..query.workers import Answer, QueryRequest
-from ..vocab import IG, PREFIXES, VOCAB
+from ..vocab import IG, PREFIXES
 from .negotiation import NotAcceptable
 from .ontology import ontology_of, shapes_by_class
+from .rendering import (
+    DOCUMENTS,
+    MINTED_PATH,
+    ONTOLOGY_DOCUMENT,
+    external,
+    fill,
+    page_body,
+    page_links,
+    prefixed,
+    to_iri,
+)
 from .runtime import current as runtime
 
 blueprint = Blueprint("resources", __name__)
 
-# suffix -> (media type, the writer's format name; None for the HTML page)
-DOCUMENTS: dict[str, tuple[str, str | None]] = {
-    "html": ("text/html", None),
-    "ttl": ("text/turtle", "turtle"),
-    "jsonld": ("application/ld+json", "jsonld"),
-    "nt": ("application/n-triples", "ntriples"),
-    "rdf": ("application/rdf+xml", "rdfxml"),
-}
 # What Accept may name, the server's preference first (Turtle for */* and no Accept).
 ACCEPTED = {
     "text/turtle": "ttl",
@@ -68,15 +67,6 @@ ACCEPTED = {
     "text/n3": "ttl",  # Turtle is N3
 }
 FORMAT_NAMES = {**{s: s for s in DOCUMENTS}, "turtle": "ttl", "json-ld": "jsonld", "xml": "rdf"}
-# What a minted IRI's path is made of (slugs, ontology terms): anything else is not ours.
-MINTED_PATH = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_\-/.]*")  # the ontology's 0.1.0 has dots
-ONTOLOGY_DOCUMENT = "index"  # /def/index.ttl is the document about the namespace IRI …/def/
-DISPLAY_PREFIXES = {
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-}
 NOT_FOUND_BODIES = {
     "ttl": b"# nothing is said about this IRI here\n",
     "nt": b"# nothing is said about this IRI here\n",
@@ -87,46 +77,6 @@ NOT_FOUND_BODIES = {
 
 class NotFound(UsageError):
     http_status = 404
-
-
-def external(iri: str) -> str | None:
-    """A link to another site, only for http(s) IRIs (never ``javascript:`` and the like)."""
-    return iri if re.match(r"https?://", iri) else None
-
-
-def to_iri(space: str, rest: str, base_iri: str) -> str:
-    """The IRI a local path stands for.
-
-    >>> to_iri("id", "city/akron-us", "https://w3id.org/innograph/")
-    'https://w3id.org/innograph/id/city/akron-us'
-    >>> to_iri("def", "index", "http://localhost/")
-    'https://w3id.org/innograph/def/'
-    """
-    if space == "def":
-        return str(IG) + ("" if rest == ONTOLOGY_DOCUMENT else rest)
-    if space == "vocab":
-        return VOCAB + rest
-    return f"{base_iri}{space}/{rest}"
-
-
-def local_path(iri: str, base_iri: str) -> str | None:
-    """Where this server answers for an IRI, or None when the IRI is not one of ours.
-
-    >>> local_path("https://w3id.org/innograph/def/", "https://w3id.org/innograph/")
-    '/def/index'
-    >>> local_path("http://www.w3.org/ns/org#Post", "https://w3id.org/innograph/") is None
-    True
-    """
-    for space, root in (("id", f"{base_iri}id/"), ("graph", f"{base_iri}graph/")):
-        if iri.startswith(root):
-            rest = iri[len(root) :]
-            return f"/{space}/{rest}" if MINTED_PATH.fullmatch(rest) else None
-    if iri == str(IG):
-        return f"/def/{ONTOLOGY_DOCUMENT}"
-    for space, root in (("def", str(IG)), ("vocab", VOCAB)):
-        if iri.startswith(root) and MINTED_PATH.fullmatch(iri[len(root) :]):
-            return f"/{space}/{iri[len(root) :]}"
-    return None
 
 
 def public(path: str) -> str:
@@ -275,6 +225,19 @@ def resource(space: str, rest: str) -> Response:
     if cached is not None:
         stored, kept = cached
         return Response(stored, content_type=f"{media}; charset=utf-8", headers={**headers, **kept})
+    built = _built_page(version, iri) if page == 1 and not view and fmt == "html" else None
+    if built is not None:  # a city's page rendered with the version: no query needed
+        if not document:
+            return Response(status=303, headers={"Location": public(located)})
+        pages = max(1, -(-built["count"] // INBOUND_PAGE))
+        headers["Link"] = ", ".join(_links(path, fmt, page, pages, view))
+        charts = [
+            chart(title, _compared(version, prop), set(built["chosen"].get(prop, ())))
+            for title, prop in COMPARED
+        ]
+        body = fill(built["html"], charts, version)
+        _remember(tag, body.encode(), headers)
+        return Response(body, content_type=f"{media}; charset=utf-8", headers=headers)
     ontology = iri == str(IG)  # the namespace: the whole ontology, and its documentation
     query = graph_query(f"{version.base_iri}graph/ontology") if ontology else None
     query = query or document_query(iri, page)
@@ -312,12 +275,29 @@ def resource(space: str, rest: str) -> Response:
             for title, prop in COMPARED
         ]
         cut = _truncated(headers, described, city, labels)
-        body = _page(found, version, path, page, count, described.body, cut, profiles, charts)
+        body = page_body(
+            found,
+            version.base_iri,
+            version,
+            path,
+            page,
+            count,
+            described.body,
+            cut,
+            profiles,
+            charts,
+        )
     else:
         cut = _truncated(headers, described)
-        body = _page(found, version, path, page, count, described.body, cut)
+        body = page_body(found, version.base_iri, version, path, page, count, described.body, cut)
     _remember(tag, body.encode(), headers)
     return Response(body, content_type=f"{media}; charset=utf-8", headers=headers)
+
+
+def _built_page(version: VersionFacts, iri: str) -> dict[str, Any] | None:
+    """The page rendered for ``iri`` when the version was built (cities only), or None."""
+    kept = kept_document(version, iri)
+    return None if kept is None else json.loads(kept)
 
 
 def _survey_labels(version: VersionFacts) -> Answer:
@@ -334,24 +314,6 @@ def _remember(tag: str, body: bytes, headers: dict[str, str]) -> None:
     """Keep a finished document with the headers that depend on its content."""
     kept = {k: v for k, v in headers.items() if k in ("Link",) or k.startswith("X-Result")}
     runtime().documents.put(tag, body, kept)
-
-
-def page_links(base_iri: str) -> Callable[[str], str | None]:
-    """For templates: the page about an IRI on this server (None for other sites' IRIs)."""
-
-    def link(iri: str) -> str | None:
-        here = local_path(iri, base_iri)
-        return None if here is None else f"{here}.html"
-
-    return link
-
-
-def prefixed(iri: str) -> str:
-    """An IRI as a prefixed name when a known namespace holds it, else as it is."""
-    for name, namespace in {**PREFIXES, **DISPLAY_PREFIXES}.items():
-        if iri.startswith(namespace) and len(iri) > len(namespace):
-            return f"{name}:{iri[len(namespace) :]}"
-    return iri
 
 
 def _ontology_page(version: VersionFacts, ntriples: bytes, path: str, cut: bool) -> str:
@@ -384,56 +346,3 @@ def _not_found(iri: str, fmt: str) -> Response:
 
 def _chosen(profiles: list[ProfileView], prop: str) -> set[str]:
     return {concept for view in profiles for concept in view.chosen.get(prop, set())}
-
-
-def _as_jsonld(ntriples: bytes) -> bytes:
-    """The document's statements as JSON-LD, to embed in its page."""
-    triples = ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES)
-    return ox.serialize(triples, format=ox.RdfFormat.JSON_LD) or b"[]"
-
-
-def _page(
-    found: Description,
-    version: VersionFacts,
-    path: str,
-    page: int,
-    count: int,
-    ntriples: bytes,
-    cut: bool,
-    profiles: list[ProfileView] | None = None,
-    charts: list[Chart] | None = None,
-) -> str:
-    """A resource's page; a city's reads like its profiles when ``profiles`` are given."""
-
-    link = page_links(version.base_iri)
-
-    def curie(iri: str) -> str:
-        """A short name: the label, a path on this server, or a prefixed name."""
-        label = found.label_of(iri)
-        if label:
-            return label
-        here = local_path(iri, version.base_iri)
-        if here is not None and here.startswith(("/id/", "/graph/")):
-            return here.removeprefix("/id/")
-        return prefixed(iri)
-
-    pages = max(1, -(-count // INBOUND_PAGE))
-    query = f"DESCRIBE <{found.iri}>"
-    return render_template(
-        "resource.html" if profiles is None else "city.html",
-        profiles=profiles,
-        charts=charts or [],
-        found=found,
-        path=path,
-        link=link,
-        curie=curie,
-        page=page,
-        pages=pages,
-        count=count,
-        documents=DOCUMENTS,
-        version=version,
-        sparql_link=f"/sparql?query={quote(query)}",
-        jsonld=json.loads(_as_jsonld(ntriples)),
-        cut=cut,
-        external=external,
-    )

@@ -1,0 +1,73 @@
+"""City pages rendered when a version is built, kept with it, so that a reader's first request
+for one costs a file read instead of the queries and the templates behind it.
+
+The build (``pipeline.build``, given ``city_pages`` by the CLI) calls this with the draft's store
+before the version is promoted. A page is rendered with the same templates as at request time,
+leaving the slots ``rendering.fill`` completes per request: the charts (they count every city in
+the served version) and the footer (it names that version). A city whose graphs did not change
+keeps the served version's page.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import defaultdict
+from collections.abc import Mapping
+
+import pyoxigraph as ox
+from flask import Flask
+
+from ..query.local import run_query
+from ..query.profiles import COMPARED, city_graphs_query, city_profiles, city_query, labels_query
+from ..query.resources import INBOUND_PAGE, description, document_query, inbound_count_query
+from ..query.writers import write_graph
+from .rendering import local_path, page_body
+
+# The templates and the static route of the web package, without a server behind them.
+_templates = Flask(__package__ or "innograph.web")
+
+
+def city_pages(
+    source: ox.Store, base: str, reusable: Mapping[str, frozenset[str]]
+) -> dict[str, tuple[frozenset[str], bytes | None]]:
+    """Every city's page, as ``store.documents`` keeps it: IRI -> (the graphs it was made from,
+    its bytes; None where the served version's page made from the same graphs is kept)."""
+    graphs: dict[str, set[str]] = defaultdict(set)
+    for row in run_query(source, city_graphs_query()):
+        graphs[row["city"].value].add(row["g"].value)
+    labels = _ntriples(source, labels_query(f"{base}graph/vocabularies"))
+    made: dict[str, tuple[frozenset[str], bytes | None]] = {}
+    with _templates.test_request_context("/"):
+        for city in sorted(graphs):
+            sources = frozenset(graphs[city])
+            kept = reusable.get(city) == sources
+            made[city] = (sources, None if kept else city_page(source, base, city, labels))
+    return made
+
+
+def city_page(source: ox.Store, base: str, city: str, labels: bytes) -> bytes:
+    """One city's page with its slots, and what filling them needs: the count of links to the
+    city (for the ``Link`` header) and the concepts it chose in each compared question."""
+    described = _ntriples(source, document_query(city, 1))
+    found = description(city, described)
+    count = len(found.inbound)
+    if count >= INBOUND_PAGE:
+        count = int(next(iter(run_query(source, inbound_count_query(city))))["links"].value)
+    profiles = city_profiles(city, _ntriples(source, city_query(city)) + labels)
+    path = local_path(city, base)
+    assert path is not None, f"{city}: not an IRI of this dataset"
+    html = page_body(found, base, None, path, 1, count, described, False, profiles)
+    chosen = {
+        prop: sorted({c for view in profiles for c in view.chosen.get(prop, set())})
+        for _, prop in COMPARED
+    }
+    return json.dumps({"iri": city, "count": count, "chosen": chosen, "html": html}).encode()
+
+
+def _ntriples(source: ox.Store, text: str) -> bytes:
+    """A CONSTRUCT's answer as the query workers write it, without the server's caps."""
+    answer = run_query(source, text)
+    assert isinstance(answer, ox.QueryTriples)
+    body, _, _ = write_graph(answer, "ntriples", sys.maxsize - 1)  # no cap: read it all
+    return body
