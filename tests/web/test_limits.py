@@ -80,8 +80,8 @@ def cheap_query_works(server: LiveServer) -> None:
 
 
 def query_workers(server: LiveServer) -> set[int]:
-    """Processes two levels under ``innograph serve``: the query workers (and multiprocessing's
-    resource tracker) of its gunicorn worker."""
+    """Processes under the gunicorn worker of ``innograph serve``, at any depth: the query
+    workers (and multiprocessing's fork server and resource tracker)."""
     children: defaultdict[int, set[int]] = defaultdict(set)
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -89,7 +89,13 @@ def query_workers(server: LiveServer) -> set[int]:
         except OSError:
             continue
         children[int(text.rsplit(")", 1)[1].split()[1])].add(int(stat.parent.name))
-    return {pid for web in children[server.process.pid] for pid in children[web]}
+    found: set[int] = set()
+    frontier = [pid for web in children[server.process.pid] for pid in children[web]]
+    while frontier:
+        pid = frontier.pop()
+        found.add(pid)
+        frontier += children[pid]
+    return found
 
 
 # --- (a) the time limit kills the worker; the server keeps answering -------------------------
