@@ -225,13 +225,24 @@ class QueryWorkers:
                 return
 
 
+# An answer that took the engine this long is kept at once; a quicker one only when it is asked
+# a second time: a stream of one-off cheap queries (a different city per request) would only
+# churn the cache, paying to keep answers nobody asks again and pushing out the ones they do.
+COSTLY_S = 0.005
+
+
 class AnswerCache:
-    """Answers by (version, request), least recently used out first, bounded in bytes."""
+    """Answers by (version, request), least recently used out first, bounded in bytes. An
+    answer is kept when it was costly to make (``COSTLY_S``) or asked for the second time; the
+    requests seen once are remembered by hash only, as many as the cache could hold answers of
+    a kilobyte."""
 
     def __init__(self, capacity_bytes: int) -> None:
         self._capacity = capacity_bytes
         self._size = 0
         self._answers: OrderedDict[QueryRequest, Answer] = OrderedDict()
+        self._seen_once: OrderedDict[int, None] = OrderedDict()
+        self._remembered = max(1, capacity_bytes // 1024)
         self._lock = threading.Lock()
 
     def get(self, request: QueryRequest) -> Answer | None:
@@ -241,14 +252,27 @@ class AnswerCache:
                 self._answers.move_to_end(request)
             return answer
 
-    def put(self, request: QueryRequest, answer: Answer) -> None:
+    def put(self, request: QueryRequest, answer: Answer) -> bool:
+        """Keep the answer if it is worth it; whether the cache now holds it."""
         if len(answer.body) > self._capacity // 4:
-            return
+            return False
         with self._lock:
             if request in self._answers:
-                return
+                return True
+            if answer.seconds < COSTLY_S and not self._second_time(hash(request)):
+                return False
             self._answers[request] = answer
             self._size += len(answer.body)
             while self._size > self._capacity:
                 _, old = self._answers.popitem(last=False)
                 self._size -= len(old.body)
+            return True
+
+    def _second_time(self, key: int) -> bool:
+        if key in self._seen_once:
+            del self._seen_once[key]
+            return True
+        self._seen_once[key] = None
+        if len(self._seen_once) > self._remembered:
+            self._seen_once.popitem(last=False)
+        return False

@@ -148,9 +148,10 @@ def sparql() -> Response:
         return Response(status=304, headers=headers)
     query = replace(query, gzip=takes_gzip())
     answer = runtime().cache.get(query)
+    kept = answer is not None
     if answer is None:
         answer = runtime().workers.run(query, timeout)
-        runtime().cache.put(query, answer)
+        kept = runtime().cache.put(query, answer)
     if answer.encoding:
         headers["Content-Encoding"] = answer.encoding
     response = Response(answer.body, content_type=_content_type(fmt), headers=headers)
@@ -159,7 +160,7 @@ def sparql() -> Response:
         response.headers["X-Result-Truncated"] = "true"
         response.headers["X-Result-Row-Limit"] = str(settings.max_rows)
         response.headers["X-Result-Byte-Limit"] = str(settings.max_result_bytes)
-    request.environ[KEEP] = True  # an answer: the same request gets the same response
+    request.environ[KEEP] = kept  # the answer cache holds it: the front door may too
     return response
 
 
@@ -225,8 +226,9 @@ class AnsweredRequests:
     """Finished answers of the endpoint by the request that asked for them, so that a repeat
     skips Flask, the guard and negotiation: at most ``capacity_bytes`` of bodies, least
     recently used out first. The bodies are the answer cache's own bytes, shared, not copied.
-    Only 200 answers of a query are kept; a conditional request (``If-None-Match``) and
-    anything else go through the app."""
+    Only 200 answers of a query that the answer cache keeps are kept here (so a one-off cheap
+    query is not); a conditional request (``If-None-Match``) and anything else go through the
+    app."""
 
     def __init__(self, capacity_bytes: int) -> None:
         self._capacity = capacity_bytes
