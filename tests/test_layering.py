@@ -58,6 +58,7 @@ SIBLINGS: dict[str, set[str]] = {
     "web.prerender": {"rendering"},
     "web.pages": {"rendering", "resources", "runtime"},
     "web.dataset": {"rendering", "resources", "runtime"},
+    "web.queries": {"negotiation", "resources", "runtime"},
     "synth.page": {"words"},
 }
 
