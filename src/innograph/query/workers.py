@@ -105,7 +105,7 @@ def _answer(store: Any, request: QueryRequest, functions: dict[Any, Any] | None)
         names = [v.value for v in result.variables]
         body, rows, truncated = write_solutions(
             names,
-            (tuple(s[n] for n in names) for s in result),
+            map(tuple, result),  # a solution's values, in the order of its variables
             request.fmt,
             request.limit,
             request.max_bytes,

@@ -336,12 +336,44 @@ def _json_term(term: Term) -> dict[str, object]:
     }
 
 
-def _json_writer(names: list[str]) -> tuple[str, Callable[[Row], str], str, str]:
-    def encode(values: Row) -> str:
-        binding = {n: _json_term(v) for n, v in zip(names, values, strict=True) if v is not None}
-        return json.dumps(binding, ensure_ascii=False, separators=(",", ":"))
+# One encoder for every row (json.dumps with options builds a new one per call), and the string
+# quoting it uses, for writing the common terms as text without building a dict for each.
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_quoted = json.encoder.encode_basestring
 
-    head = json.dumps({"vars": names}, ensure_ascii=False, separators=(",", ":"))
+
+def _json_term_text(term: Term) -> str:
+    """``_JSON(_json_term(term))``, written directly for IRIs and literals (most of an answer)."""
+    if isinstance(term, ox.NamedNode):
+        return '{"type":"uri","value":' + _quoted(term.value) + "}"
+    if isinstance(term, ox.Literal):
+        text = '{"type":"literal","value":' + _quoted(term.value)
+        if (language := term.language) is not None:
+            if term.direction is not None:
+                return _JSON(_json_term(term))
+            return text + ',"xml:lang":' + _quoted(language) + "}"
+        datatype = term.datatype.value
+        if datatype == _XSD_STRING:
+            return text + "}"
+        return text + ',"datatype":' + _quoted(datatype) + "}"
+    return _JSON(_json_term(term))
+
+
+def _json_writer(names: list[str]) -> tuple[str, Callable[[Row], str], str, str]:
+    keys = [_quoted(name) + ":" for name in names]
+
+    def encode(values: Row) -> str:
+        return (
+            "{"
+            + ",".join(
+                key + _json_term_text(value)
+                for key, value in zip(keys, values, strict=True)
+                if value is not None
+            )
+            + "}"
+        )
+
+    head = _JSON({"vars": names})
     return f'{{"head":{head},"results":{{"bindings":[', encode, ",", "]}}"
 
 
