@@ -10,6 +10,9 @@ same statements everywhere:
 
 * ``innograph``: ``innograph serve`` as shipped (gunicorn, answer cache on);
 * ``innograph-nocache``: the same with the answer cache off (``INNOGRAPH_RESULT_CACHE_BYTES=1``);
+* with ``--one-worker``, ``innograph-w1`` and ``innograph-w1-nocache``: one gunicorn worker;
+* with ``--before DIR``, ``innograph-before`` and ``innograph-before-nocache``: the code of
+  another checkout (``git worktree add DIR REV``), so that a change is measured in one run;
 * ``oxigraph-rocksdb``: ``oxigraph load`` into a RocksDB folder, then ``oxigraph serve-read-only``;
 * ``oxigraph-memory``: ``oxigraph serve`` in memory, loaded over the Graph Store Protocol;
 * ``pyoxigraph``: the RocksDB folder opened in this process, answers serialised as a server
@@ -30,7 +33,8 @@ Workloads, each at every concurrency (threads of this process, keep-alive connec
 
 Each cell is the median of ``--rounds`` rounds: queries/s, p50 and p99 in ms. Peak memory is the
 largest proportional set size (PSS, shared pages split between the processes that map them)
-of each server's process tree, sampled every 0.2 s. Ratios in the summary are innograph's
+of each server's process tree (every descendant, whichever thread started it), sampled every
+0.2 s. Ratios in the summary are innograph's
 queries/s over each peer's, from this one run.
 """
 
@@ -123,13 +127,17 @@ class Target:
 
 
 def tree(pid: int) -> list[int]:
+    """The process and its descendants. Each thread lists the children it started, so every
+    thread is asked: innograph's query workers are started by a request thread."""
     found, frontier = [pid], [pid]
     while frontier:
         parent = frontier.pop()
-        try:
-            children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
-        except OSError:
-            continue
+        children: list[str] = []
+        for task in Path(f"/proc/{parent}/task").glob("*"):
+            try:
+                children += (task / "children").read_text().split()
+            except OSError:
+                continue
         frontier += map(int, children)
         found += map(int, children)
     return found
@@ -155,13 +163,20 @@ def start(target: Target, command: list[str], env: dict[str, str], ready: str) -
     return target
 
 
-def innograph(store: Path, cache: bool) -> Target:
-    target = Target("innograph" if cache else "innograph-nocache", free_port(), None, "/sparql")
+def innograph(
+    store: Path, cache: bool, name: str, workers: int = 2, source: Path | None = None
+) -> Target:
+    """``innograph serve`` with ``workers`` gunicorn workers, from this checkout or from the
+    ``src/`` of another one (``--before``)."""
+    target = Target(name, free_port(), None, "/sparql")
     target.pages = True
     env = {**os.environ}
+    if source is not None:
+        env["PYTHONPATH"] = str(source / "src")
     if not cache:
         env["INNOGRAPH_RESULT_CACHE_BYTES"] = "1"
     command = [*INNOGRAPH, "serve", "--store", str(store), "--port", str(target.port)]
+    command += ["--workers", str(workers)]
     return start(target, command, env, "/-/ping")
 
 
@@ -438,6 +453,16 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--requests", type=int, default=240, help="per point cell and round")
     parser.add_argument("--json", type=Path, help="write the raw cells here")
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="also serve, as innograph-before, the code of this other checkout (its src/)",
+    )
+    parser.add_argument(
+        "--one-worker",
+        action="store_true",
+        help="also serve innograph with one gunicorn worker (innograph-w1)",
+    )
     args = parser.parse_args()
     levels = [int(c) for c in args.concurrency.split(",")]
     if not Path(oxigraph_binary()).exists():
@@ -457,11 +482,19 @@ def main() -> None:
             expected = answers(None, floor, catalogue)
             cells += measure(None, floor, plan, levels, args.rounds)
             starters: list[Callable[[], Target]] = [
-                lambda: innograph(store, True),
-                lambda: innograph(store, False),
-                lambda: oxigraph(data, rocks),
-                lambda: oxigraph(data, None),
+                lambda: innograph(store, True, "innograph"),
+                lambda: innograph(store, False, "innograph-nocache"),
             ]
+            if args.one_worker:
+                starters.append(lambda: innograph(store, True, "innograph-w1", workers=1))
+                starters.append(lambda: innograph(store, False, "innograph-w1-nocache", workers=1))
+            if args.before is not None:
+                before = args.before.resolve()
+                starters.append(lambda: innograph(store, True, "innograph-before", source=before))
+                starters.append(
+                    lambda: innograph(store, False, "innograph-before-nocache", source=before)
+                )
+            starters += [lambda: oxigraph(data, rocks), lambda: oxigraph(data, None)]
             for starter in starters:
                 target = starter()
                 try:
@@ -491,12 +524,14 @@ def report(cells: list[Cell], memory: dict[str, float], levels: list[int]) -> No
         + " | ".join(f"{memory[t]:,.0f}" if t in memory else "–" for t in targets)
         + " |"
     )
-    print("\ninnograph (as shipped) queries/s over each peer's, same run:")
-    for peer in ("oxigraph-rocksdb", "oxigraph-memory"):
-        for load in loads:
-            ratios = [qps[("innograph", load, c)] / qps[(peer, load, c)] for c in levels]
-            shown = ", ".join(f"c{c} {r:.2f}x" for c, r in zip(levels, ratios, strict=True))
-            print(f"  vs {peer:17} {load:10} {shown}")
+    ours = [t for t in targets if t.startswith("innograph")]
+    print("\nqueries/s of each innograph target over each peer's, same run:")
+    for mine in ours:
+        for peer in ("oxigraph-rocksdb", "oxigraph-memory"):
+            for load in loads:
+                ratios = [qps[(mine, load, c)] / qps[(peer, load, c)] for c in levels]
+                shown = ", ".join(f"c{c} {r:.2f}x" for c, r in zip(levels, ratios, strict=True))
+                print(f"  {mine:24} vs {peer:17} {load:10} {shown}")
 
 
 if __name__ == "__main__":
