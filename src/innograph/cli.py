@@ -12,13 +12,17 @@ import shlex
 import sys
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import cast
 
 import click
 from pyoxigraph import QuerySolutions as Solutions
+from pyoxigraph import Store
 from rdflib import Graph
 
 from . import __version__, pipeline, store
 from .errors import InnographError, UsageError
+from .query import canned
+from .query.canned import CannedQuery
 from .query.guard import QueryRejected, inspect_query
 from .query.local import FORMATS, render, run_query, term_text
 from .records import ParsedProfile
@@ -229,25 +233,86 @@ def dump(store_root: Path, fmt: str) -> None:
 @main.command()
 @click.argument("sparql")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A value for a parameter of a canned query (repeatable), e.g. --param area=health.",
+)
 @STORE_OPTION
-def query(sparql: str, fmt: str, store_root: Path) -> None:
-    """Answer a SPARQL query over the served version. SPARQL is query text or a query file
-    (FILE.rq; queries/ holds a catalogue).
+def query(sparql: str, fmt: str, params: tuple[str, ...], store_root: Path) -> None:
+    """Answer a SPARQL query over the served version. SPARQL is query text, a query file
+    (FILE.rq), or the NAME of a query of the catalogue (queries/, as at /queries).
 
-    The query is checked as the HTTP endpoint checks it (read-only, nothing leaves the
-    machine). The default graph is the union of all named graphs, so queries without GRAPH
-    find every profile.
+    A canned query takes the parameters its header declares (# param:), each a value the
+    served version holds: innograph query cities-by-policy-area --param area=health. Without
+    one, it runs over every value. The query is checked as the HTTP endpoint checks it
+    (read-only, nothing leaves the machine). The default graph is the union of all named
+    graphs, so queries without GRAPH find every profile.
     """
     try:
-        text, where = query_text(sparql)
+        found = canned_query(sparql)
+        if found is None and params:
+            raise UsageError(
+                f"--param: {sparql[:60]!r} declares no parameters; name a canned query"
+                " (innograph query NAME --param NAME=VALUE, the names at /queries)"
+            )
+        text, where = query_text(sparql) if found is None else (found.text, f"{sparql}: ")
         try:
             inspect_query(text)
         except QueryRejected as error:
             raise UsageError(f"{where}{error.public_message}") from None
-        served = store.open_read_only(store.require_current(store_root))
+        version = store.require_current(store_root)
+        served = store.open_read_only(version)
+        if found is not None:
+            text = bound_query(found, params, served, version.manifest().get("base_iri", ""))
         click.echo(render(run_query(served, text), fmt).rstrip("\n"))
     except InnographError as error:
         fail(error)
+
+
+def canned_query(sparql: str) -> CannedQuery | None:
+    """The canned query SPARQL names: a query file whose header declares parameters, or a
+    catalogue query by name (a NAME that is no file here); None for anything else."""
+    from .web.queries import catalogue  # the catalogue the server publishes
+
+    path = Path(sparql)
+    if is_file(path) and path.suffix in (".rq", ".sparql"):
+        text, _ = query_text(sparql)
+        found = canned.parse(path.stem, text)
+        return found if found.parameters else None
+    if canned.QUERY_NAME.fullmatch(sparql) and not is_file(path):
+        if sparql not in catalogue():
+            names = ", ".join(catalogue())
+            raise UsageError(
+                f"{sparql}: no such query in the catalogue; give one of {names},"
+                " a query file (FILE.rq) or the query text itself, in quotes"
+            )
+        return catalogue()[sparql]
+    return None
+
+
+def bound_query(found: CannedQuery, params: tuple[str, ...], served: Store, base: str) -> str:
+    """The canned query with each --param NAME=VALUE checked against what the served version
+    holds and bound (a bad value names the parameter and the values it takes)."""
+    given: dict[str, str] = {}
+    for param in params:
+        name, equals, value = param.partition("=")
+        if not equals:
+            raise UsageError(f"--param: expected NAME=VALUE, got {param[:60]!r}")
+        found.parameter(name)  # a name the query does not take: an error naming those it does
+        if name in given:
+            raise UsageError(f"--param: {name} given twice; give it once")
+        given[name] = value
+    chosen = {}
+    for parameter in found.parameters:
+        answer = run_query(served, canned.choices_query(parameter))
+        names = ("value", "label", "own")
+        rows = [{n: term_text(row[n]) for n in names} for row in cast(Solutions, answer)]
+        allowed = canned.choices(parameter, rows, base)
+        chosen[parameter.name] = canned.choose(found, parameter, given.get(parameter.name), allowed)
+    return canned.bind(found, chosen)
 
 
 QUERY_FILE = re.compile(r"[^\s{}]+\.(rq|sparql)")  # what reads as a file name, not as a query
