@@ -108,7 +108,6 @@ QUALIFIERS = frozenset({"government"})
 
 _TOKEN = re.compile(r"[^\W_]+(?:[-–&'’.][^\W_]+)*|\S")
 _BOUNDARY = re.compile(r"[.!?]+[\"”’)]*\s+|\n\s*\n")
-_LAST_WORD = re.compile(r"(\S+)$")
 _ACRONYM = re.compile(r"[A-Z][A-Z&]{1,5}")
 _ABBREVIATION = re.compile(r"[A-Z][A-Z&]{1,5}s?")
 _YEAR = re.compile(r"(?:19|20)\d\d(?:[-–](?:19|20)?\d\d)?")
@@ -152,6 +151,15 @@ class _Token:
         return self.text.lower()
 
 
+def _last_word(text: str, end: int) -> str:
+    """The run of non-space characters that ends at ``end``, read backwards: a search from the
+    start of the text for each full stop made a long paragraph take quadratic time."""
+    start = end
+    while start > 0 and not text[start - 1].isspace():
+        start -= 1
+    return text[start:end]
+
+
 def sentences(text: str) -> list[tuple[int, int]]:
     """(start, end) offsets of the sentences of ``text``, whitespace trimmed.
 
@@ -162,8 +170,7 @@ def sentences(text: str) -> list[tuple[int, int]]:
     cuts = [0]
     for match in _BOUNDARY.finditer(text):
         if match.group()[0] in ".!?":
-            word = _LAST_WORD.search(text, 0, match.start())
-            previous = word.group(1).lstrip("(").lower() if word else ""
+            previous = _last_word(text, match.start()).lstrip("(").lower()
             following = text[match.end() : match.end() + 1]
             if previous in ABBREVIATIONS or (len(previous) == 1 and previous.isalpha()):
                 continue
