@@ -51,6 +51,7 @@ SIBLINGS: dict[str, set[str]] = {
     "store.dumps": {"files", "graphs"},
     "store.statistics": {"files"},
     "store.documents": {"files"},
+    "store.findings": {"files"},
     "web.sparql": {"http", "negotiation", "runtime", "service"},
     "web.service": {"negotiation", "runtime"},
     "web.server": {"__init__"},
@@ -58,6 +59,7 @@ SIBLINGS: dict[str, set[str]] = {
     "web.prerender": {"rendering"},
     "web.pages": {"rendering", "resources", "runtime"},
     "web.dataset": {"rendering", "resources", "runtime"},
+    "web.conformance": {"dataset", "rendering", "resources", "runtime"},
     "web.queries": {"negotiation", "resources", "runtime"},
     "synth.page": {"words"},
 }

@@ -6,6 +6,7 @@ Everything here is orchestration: each stage's work is done by its own package.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import time
 import zlib
@@ -229,19 +230,38 @@ def load_draft(
 
 def gate(
     draft: store.Draft, checked: list[NamedGraph] | None, base: str
-) -> list[tuple[Finding, str]]:
+) -> tuple[list[tuple[Finding, str]], list[tuple[Finding, str]]]:
     """The compiled shapes: per-graph rules on the checked graphs only (a scratch store of them;
     all graphs of the draft when ``checked`` is None), then the rules across graphs on the whole
-    draft. Each finding with the ``file:line`` it came from."""
+    draft. The findings of each, with the ``file:line`` each came from."""
     shapes = load_shapes()
     per_graph = compile_shapes(shapes.per_graph)
     if checked is None:
         scope = draft.store
     else:
         scope = store.graphs.in_memory([*store.vocabulary_graphs(base), *checked])
-    findings = run_checks(scope, per_graph)
-    findings += run_checks(draft.store, compile_shapes(shapes.dataset))
-    return [(f, store.graphs.locate(draft.store, f.focus, f.value)) for f in findings]
+    own = run_checks(scope, per_graph)
+    across = run_checks(draft.store, compile_shapes(shapes.dataset))
+    return (
+        [(f, store.graphs.locate(draft.store, f.focus, f.value)) for f in own],
+        [(f, store.graphs.locate(draft.store, f.focus, f.value)) for f in across],
+    )
+
+
+def results_of(
+    own: list[tuple[Finding, str]], across: list[tuple[Finding, str]], mapped: list[Mapped]
+) -> list[store.findings.Result]:
+    """The gate's findings as a version keeps them: each per-graph one with its profile graph
+    (named by the file it came from), those across graphs with none."""
+    graph_of = {name: graph.iri for name, _, graph in mapped}
+
+    def result(finding: Finding, where: str, graph: str | None) -> store.findings.Result:
+        fields = dataclasses.asdict(finding)
+        return {**fields, "source": where, "graph": graph}
+
+    return [result(f, w, graph_of.get(w.rsplit(":", 1)[0])) for f, w in own] + [
+        result(f, w, None) for f, w in across
+    ]
 
 
 def faults_alone(graph: NamedGraph, base: str, rules: list[Check]) -> set[Finding]:
@@ -322,7 +342,8 @@ def build(
     with store.draft(root) as draft:
         checked = load_draft(draft, root, mapped, fingerprint, base)
         lap("load")
-        findings = gate(draft, checked, base)
+        own, across = gate(draft, checked, base)
+        findings = own + across
         graphs = {graph.iri: graph for _, _, graph in mapped}
         rules = cache(lambda: compile_shapes(load_shapes().per_graph))  # only if asked
         violations, warnings = by_cause(
@@ -343,6 +364,7 @@ def build(
                 f"build: {report.profiles_in} profiles in, {report.graphs_out} profile graphs out"
                 " (two files describe the same document?)"
             )
+        draft.keep_findings(results_of(own, across, mapped))
         if pages is not None:
             kept = documents_fingerprint(fingerprint)
             draft.keep_documents(kept, pages(draft.store, base, draft.reusable_documents(kept)))

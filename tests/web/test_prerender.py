@@ -19,7 +19,7 @@ from innograph.settings import Settings
 from innograph.store import documents
 
 CITY_PAGE = "/id/city/liverpool-city-region.html"
-FOOTER = re.compile(r"<footer><p>Store version [^<]*</p></footer>")
+FOOTER = re.compile(r"<footer><p>Store version .*?</p></footer>")
 
 
 def kept_index(store: Path) -> dict[str, list[str]]:

@@ -87,3 +87,15 @@ def dump_file(root: Path, version_id: str, name: str) -> DumpFile | None:
 def kept_document(version: VersionFacts, iri: str) -> bytes | None:
     """A document rendered when the version was built (a city's page), or None."""
     return None if version.folder is None else store.documents.read(version.folder, iri)
+
+
+@lru_cache(maxsize=4)
+def _findings(folder: Path) -> tuple[store.findings.Result, ...] | None:
+    kept = store.findings.read(folder)
+    return None if kept is None else tuple(kept)
+
+
+def kept_findings(version: VersionFacts) -> tuple[store.findings.Result, ...] | None:
+    """What the shapes found when the version was built (read once per version), or None for a
+    version built before they were kept."""
+    return None if version.folder is None else _findings(version.folder)

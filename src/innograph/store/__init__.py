@@ -7,6 +7,7 @@ Layout of a store folder (default ``store/``)::
     versions/<id>/statistics.json the counts its VoID description states
     versions/<id>/dumps/          its dumps (N-Quads, TriG, Turtle; gzip), SHA256SUMS, and parts
     versions/<id>/documents/      documents rendered at build time (city pages), gzip, by IRI
+    versions/<id>/validation.json what the shapes found (warnings, notes), result by result
     versions/.building-<id>/      a build in progress (never served; removed by the next build)
     cache/<key>.nt                each profile's mapped graph, by content key (incremental)
     current -> versions/<id>      the served version, switched by an atomic rename
@@ -31,7 +32,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from . import documents, dumps, graphs, statistics
+from . import documents, dumps, findings, graphs, statistics
 from .cache import ProfileCache
 from .files import write_atomically
 from .graphs import NamedGraph, vocabulary_graphs
@@ -67,6 +68,7 @@ __all__ = [
     "draft",
     "dump",
     "dumps",
+    "findings",
     "graphs",
     "open_read_only",
     "previous",
@@ -117,6 +119,18 @@ class Draft:
         """Keep rendered documents with the version (before it is promoted)."""
         served = self._served.path if self._served is not None else None
         documents.write(self.folder, fingerprint, made, served)
+
+    def keep_findings(self, kept: list[findings.Result]) -> list[findings.Result]:
+        """Keep what the shapes found in this draft: ``kept`` (found by this build) and, on a
+        rebuild, the served version's results for the profile graphs that did not change.
+        Returns them all."""
+        carried: list[findings.Result] = []
+        if self._served is not None and self._changed is not None:
+            now = {g.value for g in self.store.named_graphs()}
+            before = findings.read(self._served.path) or []
+            carried = [r for r in before if r["graph"] in now and r["graph"] not in self._changed]
+        findings.write(self.folder, carried + kept)
+        return carried + kept
 
     def close(self) -> None:
         if self._store is not None:

@@ -62,7 +62,9 @@ def city_page(source: ox.Store, base: str, city: str, labels: bytes) -> bytes:
         prop: sorted({c for view in profiles for c in view.chosen.get(prop, set())})
         for _, prop in COMPARED
     }
-    return json.dumps({"iri": city, "count": count, "chosen": chosen, "html": html}).encode()
+    kept = {"iri": city, "count": count, "chosen": chosen, "html": html}
+    kept["profiles"] = [view.iri for view in profiles]  # whose validation the footer tells
+    return json.dumps(kept).encode()
 
 
 def _ntriples(source: ox.Store, text: str) -> bytes:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from urllib.parse import quote
 
 import pyoxigraph as ox
@@ -109,6 +111,32 @@ def as_jsonld(ntriples: bytes) -> bytes:
     return ox.serialize(triples, format=ox.RdfFormat.JSON_LD) or b"[]"
 
 
+@dataclass(frozen=True)
+class ShapesStatus:
+    """What a page says of its resource's validation, and where the results are."""
+
+    text: str
+    link: str
+
+
+def shapes_status(
+    results: Iterable[Mapping[str, str | None]] | None, iri: str, about: Iterable[str] = ()
+) -> ShapesStatus | None:
+    """The shapes' results about ``iri`` (and ``about``: a city's profiles) in a few words, or
+    None when the version kept none. A promoted version has no violation: only warnings and
+    notes are counted.
+
+    >>> shapes_status([{"focus": "p", "severity": "Warning"}], "c", ["p"]).text
+    'conforms, 1 warning'
+    """
+    if results is None:
+        return None
+    focus = {iri, *about}
+    counts = Counter(str(r["severity"]).lower() for r in results if r["focus"] in focus)
+    words = [f"{n} {kind}{'' if n == 1 else 's'}" for kind, n in sorted(counts.items())]
+    return ShapesStatus(", ".join(["conforms", *words]), f"/validate?target={quote(iri, safe='')}")
+
+
 def page_body(
     found: Description,
     base_iri: str,
@@ -120,6 +148,7 @@ def page_body(
     cut: bool,
     profiles: list[ProfileView] | None = None,
     charts: list[Chart] | None = None,
+    status: ShapesStatus | None = None,
 ) -> str:
     """A resource's page; a city's reads like its profiles when ``profiles`` are given. With
     ``version`` None, a city's page keeps its slots for ``fill`` (charts and footer)."""
@@ -156,11 +185,12 @@ def page_body(
         jsonld=json.loads(as_jsonld(ntriples)),
         cut=cut,
         external=external,
+        status=status,
     )
 
 
-def fill(kept: str, charts: list[Chart], version: VersionFacts) -> str:
+def fill(kept: str, charts: list[Chart], version: VersionFacts, status: ShapesStatus | None) -> str:
     """A page rendered at build time, completed with the charts and the footer of ``version``."""
     charts_html: Markup = get_template_attribute("_document.html", "charts")(charts)
-    footer_html: Markup = get_template_attribute("_document.html", "footer")(version)
+    footer_html: Markup = get_template_attribute("_document.html", "footer")(version, status)
     return kept.replace(CHARTS_SLOT, str(charts_html), 1).replace(FOOTER_SLOT, str(footer_html), 1)

@@ -36,7 +36,7 @@ from ..query.resources import (
     graph_query,
     inbound_count_query,
 )
-from ..query.served import VersionFacts, kept_document
+from ..query.served import VersionFacts, kept_document, kept_findings
 from ..query.workers import Answer, QueryRequest
 from ..vocab import IG, PREFIXES
 from .negotiation import NotAcceptable
@@ -50,6 +50,7 @@ from .rendering import (
     page_body,
     page_links,
     prefixed,
+    shapes_status,
     to_iri,
 )
 from .runtime import current as runtime
@@ -235,7 +236,8 @@ def resource(space: str, rest: str) -> Response:
             chart(title, _compared(version, prop), set(built["chosen"].get(prop, ())))
             for title, prop in COMPARED
         ]
-        body = fill(built["html"], charts, version)
+        status = shapes_status(kept_findings(version), iri, built.get("profiles", ()))
+        body = fill(built["html"], charts, version, status)
         _remember(tag, body.encode(), headers)
         return Response(body, content_type=f"{media}; charset=utf-8", headers=headers)
     ontology = iri == str(IG)  # the namespace: the whole ontology, and its documentation
@@ -286,10 +288,14 @@ def resource(space: str, rest: str) -> Response:
             cut,
             profiles,
             charts,
+            shapes_status(kept_findings(version), iri, [view.iri for view in profiles]),
         )
     else:
         cut = _truncated(headers, described)
-        body = page_body(found, version.base_iri, version, path, page, count, described.body, cut)
+        status = shapes_status(kept_findings(version), iri)
+        body = page_body(
+            found, version.base_iri, version, path, page, count, described.body, cut, status=status
+        )
     _remember(tag, body.encode(), headers)
     return Response(body, content_type=f"{media}; charset=utf-8", headers=headers)
 
