@@ -145,6 +145,7 @@ def sparql() -> Response:
     tag = hashlib.sha256(repr(query).encode()).hexdigest()[:32]
     headers = {"ETag": f'W/"{tag}"', "Last-Modified": version.last_modified}
     if request.if_none_match.contains_weak(tag):
+        request.environ[KEEP] = True  # the same tags asked again get the same 304
         return Response(status=304, headers=headers)
     query = replace(query, gzip=takes_gzip())
     answer = runtime().cache.get(query)
@@ -210,6 +211,7 @@ WsgiApp = Callable[[Environ, StartResponse], Iterable[bytes]]
 # Host that links and base IRIs are made from), and the served version.
 KEYED = (
     "REQUEST_METHOD",
+    "HTTP_IF_NONE_MATCH",
     "SCRIPT_NAME",
     "QUERY_STRING",
     "CONTENT_TYPE",
@@ -227,8 +229,8 @@ class AnsweredRequests:
     skips Flask, the guard and negotiation: at most ``capacity_bytes`` of bodies, least
     recently used out first. The bodies are the answer cache's own bytes, shared, not copied.
     Only 200 answers of a query that the answer cache keeps are kept here (so a one-off cheap
-    query is not); a conditional request (``If-None-Match``) and anything else go through the
-    app."""
+    query is not), and the 304s of conditional requests (``If-None-Match`` is part of the key);
+    anything else goes through the app."""
 
     def __init__(self, capacity_bytes: int) -> None:
         self._capacity = capacity_bytes
@@ -280,7 +282,7 @@ def answered_first(app: WsgiApp, runtime: Runtime) -> WsgiApp:
             return start_response(status, headers, *info)
 
         parts = app(environ, remember)
-        if not (environ.get(KEEP) and caught and caught[0].startswith("200 ")):
+        if not (environ.get(KEEP) and caught and caught[0].startswith(("200 ", "304 "))):
             return parts
         try:
             body = b"".join(parts)
@@ -295,8 +297,8 @@ def answered_first(app: WsgiApp, runtime: Runtime) -> WsgiApp:
 
 def _key(environ: Environ, max_body: int, runtime: Runtime) -> bytes | None:
     """What identifies the request's answer, or None for a request the front door leaves to
-    the app (another path or method, a conditional request, a body it cannot read alone)."""
-    if environ.get("PATH_INFO") != "/sparql" or "HTTP_IF_NONE_MATCH" in environ:
+    the app (another path or method, a body it cannot read alone)."""
+    if environ.get("PATH_INFO") != "/sparql":
         return None
     method = environ.get("REQUEST_METHOD")
     body = b""
