@@ -68,7 +68,8 @@ class Settings:
     result_cache_bytes: int = setting(
         64 * 1024 * 1024,
         "INNOGRAPH_RESULT_CACHE_BYTES",
-        "Memory for answers kept per web worker, by store version, query, format and encoding.",
+        "Memory for answers kept per web worker, by store version, query, format and encoding"
+        " (an answer the engine made in under 5 ms is kept when it is asked a second time).",
     )
     trusted_hosts: str = setting(
         "",
