@@ -204,7 +204,17 @@ def choose(
     query: CannedQuery, parameter: Parameter, given: str | None, allowed: Iterable[Choice]
 ) -> Choice | None:
     """The value of ``parameter``: the one given (a key or an IRI), else its default, else
-    None (every value); a value the served version does not hold is a ``BadParameter``."""
+    None (every value); a value the served version does not hold is a ``BadParameter``.
+
+    >>> q = parse("q", "# Which?\\n# param: area type=concept scheme=<https://x.org/s>"
+    ...           " default=h label='policy area'\\nSELECT ?area\\nWHERE {\\n  ?p ?q ?area\\n}\\n")
+    >>> h, area = Choice("h", "https://x.org/s/h", "Health"), q.parameters[0]
+    >>> choose(q, area, "", [h]).key, choose(q, area, "https://x.org/s/h", [h]).key
+    ('h', 'h')
+    >>> choose(q, area, "h> } ; DROP ALL", [h])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    innograph.query.canned.BadParameter: area: 'h> } ; DROP ALL' is not a policy area ...
+    """
     allowed = tuple(allowed)
     wanted = given.strip() if given is not None and given.strip() else parameter.default
     if wanted is None:
