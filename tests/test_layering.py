@@ -60,6 +60,7 @@ SIBLINGS: dict[str, set[str]] = {
     "web.pages": {"rendering", "resources", "runtime"},
     "web.dataset": {"rendering", "resources", "runtime"},
     "web.conformance": {"dataset", "rendering", "resources", "runtime"},
+    "web.waves": {"rendering", "resources", "runtime"},
     "web.queries": {"negotiation", "resources", "runtime"},
     "synth.page": {"words"},
 }
