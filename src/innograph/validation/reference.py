@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pyshacl
+import rdflib.plugins.sparql
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, SH, SKOS
 from rdflib.term import Node
@@ -57,6 +58,11 @@ class Report:
         return not self.failing(allow_warnings)
 
 
+# SHACL-SPARQL constraints run on rdflib's engine, which by default fetches the IRIs that FROM,
+# FROM NAMED and LOAD name (a file or a URL): a shapes file may name them, nothing may fetch them.
+rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False
+
+
 @contextmanager
 def _quiet() -> Iterator[None]:
     """pySHACL drives rdflib APIs that rdflib 7.6 has deprecated; not ours to fix."""
@@ -66,10 +72,14 @@ def _quiet() -> Iterator[None]:
 
 
 def _run(data: Graph, shapes: Graph) -> Graph:
-    with _quiet():
-        _, report, text = pyshacl.validate(
-            data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True
-        )
+    try:
+        with _quiet():
+            _, report, text = pyshacl.validate(
+                data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True
+            )
+    except Exception as error:  # a constraint rdflib cannot run (GRAPH over one graph, say)
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ShapesError(f"shapes could not be applied: {first[:300]}") from None
     if not isinstance(report, Graph):  # pySHACL returns a failure object for broken shapes
         first = str(text).strip().splitlines()[0] if str(text).strip() else "unknown error"
         raise ShapesError(f"shapes could not be applied: {first}")
