@@ -20,9 +20,9 @@ import pytest
 
 from innograph import store
 from innograph.pipeline import build, survey_options
-from innograph.web.prerender import city_pages
 from innograph.records import Choice, Person, Sourced, SurveyOptions
 from innograph.settings import Settings
+from innograph.web.prerender import city_pages
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -72,7 +72,7 @@ _MEDIA = [media for media, _ in DOCUMENTS.values()]
 
 
 def report_triples(
-    results: list[Mapping[str, Any]], report: str, conforms: bool
+    results: Sequence[Mapping[str, Any]], report: str, conforms: bool
 ) -> list[ox.Triple]:
     """A SHACL validation report; each result is named by the report and its content."""
     it = ox.NamedNode(report)

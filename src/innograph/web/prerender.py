@@ -34,7 +34,7 @@ def city_pages(
     """Every city's page, as ``store.documents`` keeps it: IRI -> (the graphs it was made from,
     its bytes; None where the served version's page made from the same graphs is kept)."""
     graphs: dict[str, set[str]] = defaultdict(set)
-    for row in run_query(source, city_graphs_query()):
+    for row in _solutions(source, city_graphs_query()):
         graphs[row["city"].value].add(row["g"].value)
     labels = _ntriples(source, labels_query(f"{base}graph/vocabularies"))
     made: dict[str, tuple[frozenset[str], bytes | None]] = {}
@@ -53,7 +53,7 @@ def city_page(source: ox.Store, base: str, city: str, labels: bytes) -> bytes:
     found = description(city, described)
     count = len(found.inbound)
     if count >= INBOUND_PAGE:
-        count = int(next(iter(run_query(source, inbound_count_query(city))))["links"].value)
+        count = int(next(iter(_solutions(source, inbound_count_query(city))))["links"].value)
     profiles = city_profiles(city, _ntriples(source, city_query(city)) + labels)
     path = local_path(city, base)
     assert path is not None, f"{city}: not an IRI of this dataset"
@@ -65,6 +65,12 @@ def city_page(source: ox.Store, base: str, city: str, labels: bytes) -> bytes:
     kept = {"iri": city, "count": count, "chosen": chosen, "html": html}
     kept["profiles"] = [view.iri for view in profiles]  # whose validation the footer tells
     return json.dumps(kept).encode()
+
+
+def _solutions(source: ox.Store, text: str) -> ox.QuerySolutions:
+    answer = run_query(source, text)
+    assert isinstance(answer, ox.QuerySolutions)
+    return answer
 
 
 def _ntriples(source: ox.Store, text: str) -> bytes:
