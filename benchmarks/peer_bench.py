@@ -31,7 +31,9 @@ Workloads, each at every concurrency (threads of this process, keep-alive connec
   server named (so ``profiles / (levels x rounds)`` pages per cell); the Oxigraph targets answer
   the same cities' DESCRIBE instead (what a client of theirs would ask).
 
-Each cell is the median of ``--rounds`` rounds: queries/s, p50 and p99 in ms. Peak memory is the
+Every server runs for the whole benchmark, and each round asks every target in turn, so that
+other work on a shared machine weighs on all of them alike. Each cell is the median of
+``--rounds`` rounds: queries/s, p50 and p99 in ms. Peak memory is the
 largest proportional set size (PSS, shared pages split between the processes that map them)
 of each server's process tree (every descendant, whichever thread started it), sampled every
 0.2 s. Ratios in the summary are innograph's
@@ -382,38 +384,44 @@ def answers(target: Target | None, floor: ox.Store, catalogue: list[str]) -> lis
 
 
 def measure(
-    target: Target | None, floor: ox.Store, plan: Plan, levels: list[int], rounds: int
+    targets: list[Target | None], floor: ox.Store, plans: list[Plan], levels: list[int], rounds: int
 ) -> list[Cell]:
-    """Every workload at every concurrency against one target (None: in-process pyoxigraph)."""
-    name = target.name if target is not None else "pyoxigraph"
-    plan.cities.next = 0  # a new server: nothing asked of it yet
-    if target is not None:  # its workers start on first use: not measured
-        run(target.port, [sparql(target, "ASK {}")] * 32, 8)
+    """Every workload at every concurrency against every target (None: in-process pyoxigraph),
+    the targets in turn within each round: load from elsewhere on the machine falls on all of
+    them alike, and the ratios of one run compare like with like. Each target has its own plan
+    (its own cursor over the cities: a new server has been asked nothing)."""
+    for target in targets:
+        if target is not None:  # its workers start on first use: not measured
+            run(target.port, [sparql(target, "ASK {}")] * 32, 8)
     cells: list[Cell] = []
     for workload in WORKLOADS:
         for level in levels:
-            results = [
-                in_process(floor, plan.texts(workload), level)
-                if target is None
-                else run(target.port, plan.requests_for(target, workload), level)
-                for _ in range(rounds)
-            ]
-            rate, p50, p99 = (statistics.median(c) for c in zip(*results, strict=True))
-            cells.append(
-                {
-                    "target": name,
-                    "workload": workload,
-                    "concurrency": level,
-                    "qps": rate,
-                    "p50_ms": p50,
-                    "p99_ms": p99,
-                }
-            )
-            print(
-                f"{name:18} {workload:10} c{level:<3} {rate:8.0f} q/s"
-                f"  p50 {p50:8.2f} ms  p99 {p99:8.2f} ms",
-                flush=True,
-            )
+            results: list[list[tuple[float, float, float]]] = [[] for _ in targets]
+            for _ in range(rounds):
+                for found, target, plan in zip(results, targets, plans, strict=True):
+                    found.append(
+                        in_process(floor, plan.texts(workload), level)
+                        if target is None
+                        else run(target.port, plan.requests_for(target, workload), level)
+                    )
+            for found, target in zip(results, targets, strict=True):
+                name = target.name if target is not None else "pyoxigraph"
+                rate, p50, p99 = (statistics.median(c) for c in zip(*found, strict=True))
+                cells.append(
+                    {
+                        "target": name,
+                        "workload": workload,
+                        "concurrency": level,
+                        "qps": rate,
+                        "p50_ms": p50,
+                        "p99_ms": p99,
+                    }
+                )
+                print(
+                    f"{name:24} {workload:10} c{level:<3} {rate:8.0f} q/s"
+                    f"  p50 {p50:8.2f} ms  p99 {p99:8.2f} ms",
+                    flush=True,
+                )
     return cells
 
 
@@ -477,10 +485,8 @@ def main() -> None:
                 f"built and loaded {args.profiles} profiles in {time.perf_counter() - began:.0f} s"
             )
             pages = max(1, len(slugs) // (len(levels) * args.rounds))
-            plan = Plan(catalogue, Cities(slugs), args.requests, pages)
             floor = ox.Store.read_only(str(rocks))
             expected = answers(None, floor, catalogue)
-            cells += measure(None, floor, plan, levels, args.rounds)
             starters: list[Callable[[], Target]] = [
                 lambda: innograph(store, True, "innograph"),
                 lambda: innograph(store, False, "innograph-nocache"),
@@ -495,15 +501,20 @@ def main() -> None:
                     lambda: innograph(store, False, "innograph-before-nocache", source=before)
                 )
             starters += [lambda: oxigraph(data, rocks), lambda: oxigraph(data, None)]
-            for starter in starters:
-                target = starter()
-                try:
+            targets: list[Target | None] = [None]
+            try:
+                for starter in starters:
+                    target = starter()
+                    targets.append(target)
                     if answers(target, floor, catalogue) != expected:
                         raise SystemExit(f"{target.name} answers the catalogue otherwise")
-                    cells += measure(target, floor, plan, levels, args.rounds)
-                finally:
-                    target.stop()
-                    memory[target.name] = target.peak_pss_mb
+                plans = [Plan(catalogue, Cities(slugs), args.requests, pages) for _ in targets]
+                cells += measure(targets, floor, plans, levels, args.rounds)
+            finally:
+                for target in targets:
+                    if target is not None:
+                        target.stop()
+                        memory[target.name] = target.peak_pss_mb
     report(cells, memory, levels)
     if args.json:
         args.json.write_text(json.dumps({"cells": cells, "peak_pss_mb": memory}, indent=1))
