@@ -61,6 +61,7 @@ SIBLINGS: dict[str, set[str]] = {
     "web.dataset": {"rendering", "resources", "runtime"},
     "web.conformance": {"dataset", "rendering", "resources", "runtime"},
     "web.waves": {"rendering", "resources", "runtime"},
+    "web.compare": {"rendering", "resources", "runtime"},
     "web.queries": {"negotiation", "resources", "runtime"},
     "synth.page": {"words"},
 }
