@@ -210,7 +210,7 @@ def test_s1_s2_s5_shapes_that_import_query_or_federate_reach_nothing(
         '  sh:sparql [ sh:message "m" ; sh:select """SELECT $this WHERE {'
         f' SERVICE <{canary.url}/sparql> {{ ?this ?p ?o }} }}""" ] .\n'
     )
-    sparql_shapes.write_text(sparql_shapes.read_text() + service)
+    sparql_shapes.write_text(original + extra + service)
     done = innograph("validate", str(SEED), "--shapes", str(shapes))
     assert done.returncode == 2, (done.stdout, done.stderr)
     assert "SERVICE" in done.stderr
