@@ -62,6 +62,7 @@ SIBLINGS: dict[str, set[str]] = {
     "web.conformance": {"dataset", "rendering", "resources", "runtime"},
     "web.waves": {"rendering", "resources", "runtime"},
     "web.compare": {"rendering", "resources", "runtime"},
+    "web.cite": {"rendering", "resources", "runtime"},
     "web.queries": {"negotiation", "resources", "runtime"},
     "synth.page": {"words"},
 }

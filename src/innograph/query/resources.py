@@ -150,3 +150,27 @@ SELECT ?entity ?name ?kind (COUNT(DISTINCT ?mention) AS ?mentions)
                WHERE { ?city rdfs:label ?label OPTIONAL { ?city skos:prefLabel ?pref } }
                GROUP BY ?city } }
 } GROUP BY ?entity ?name ?kind ORDER BY ?kind ?name"""  # a city with two spellings counts once
+
+
+def citation_query(iri: str) -> str:
+    """What a citation of one resource names: its names by preference (``?rank``: preferred
+    label, the wording a page printed, a person's name, any label, a fact's text), and the
+    profile file and line each graph stating it derives it from (``iri`` must be a checked IRI
+    of the dataset)."""
+    names = " UNION ".join(
+        f"{{ <{iri}> {prop} ?label BIND ({rank} AS ?rank) }}"
+        for rank, prop in enumerate(
+            ("skos:prefLabel", "ig:wording", "foaf:name", "rdfs:label", "ig:text"), start=1
+        )
+    )
+    return (
+        "PREFIX ig: <https://w3id.org/innograph/def/>\n"
+        "PREFIX prov: <http://www.w3.org/ns/prov#> PREFIX dct: <http://purl.org/dc/terms/>\n"
+        "PREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n"
+        "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+        "PREFIX foaf: <http://xmlns.com/foaf/0.1/>\n"
+        f"SELECT ?label ?rank ?file ?line WHERE {{\n  {names}\n"
+        f"  UNION {{ GRAPH ?g {{ <{iri}> ?p ?o . ?g prov:wasDerivedFrom/dct:identifier ?file\n"
+        f"    OPTIONAL {{ <{iri}> ig:sourceLine ?line }} }} }}\n"
+        "} ORDER BY ?rank ?label ?file ?line"
+    )

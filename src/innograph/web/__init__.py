@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 from ..errors import InnographError
 from ..query.workers import ServerBusy
 from ..settings import Settings
-from . import compare, conformance, dataset, http, pages, queries, resources, sparql, waves
+from . import cite, compare, conformance, dataset, http, pages, queries, resources, sparql, waves
 from .runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(conformance.blueprint)
     app.register_blueprint(waves.blueprint)
     app.register_blueprint(compare.blueprint)
+    app.register_blueprint(cite.blueprint)
     app.add_url_rule("/-/ping", "ping", ping)
     http.init_app(app)
     app.register_error_handler(InnographError, _innograph_error)

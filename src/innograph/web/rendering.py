@@ -186,11 +186,20 @@ def page_body(
         cut=cut,
         external=external,
         status=status,
+        cite=cite_link(found.iri),
     )
 
 
-def fill(kept: str, charts: list[Chart], version: VersionFacts, status: ShapesStatus | None) -> str:
+def cite_link(iri: str) -> str:
+    """Where a resource's citation is (``/cite``)."""
+    return f"/cite?iri={quote(iri, safe='')}"
+
+
+def fill(
+    kept: str, iri: str, charts: list[Chart], version: VersionFacts, status: ShapesStatus | None
+) -> str:
     """A page rendered at build time, completed with the charts and the footer of ``version``."""
     charts_html: Markup = get_template_attribute("_document.html", "charts")(charts)
-    footer_html: Markup = get_template_attribute("_document.html", "footer")(version, status)
+    footer = get_template_attribute("_document.html", "footer")
+    footer_html: Markup = footer(version, status, cite_link(iri))
     return kept.replace(CHARTS_SLOT, str(charts_html), 1).replace(FOOTER_SLOT, str(footer_html), 1)

@@ -237,7 +237,7 @@ def resource(space: str, rest: str) -> Response:
             for title, prop in COMPARED
         ]
         status = shapes_status(kept_findings(version), iri, built.get("profiles", ()))
-        body = fill(built["html"], charts, version, status)
+        body = fill(built["html"], iri, charts, version, status)
         _remember(tag, body.encode(), headers)
         return Response(body, content_type=f"{media}; charset=utf-8", headers=headers)
     ontology = iri == str(IG)  # the namespace: the whole ontology, and its documentation

@@ -1,0 +1,136 @@
+"""Cite this: a citation of any resource of the dataset (a city, a profile, one fact) as plain
+text, BibTeX and CSL-JSON, at ``/cite?iri=IRI`` (``.txt``, ``.bib``, ``.json``): the dataset and
+its version, the resource's IRI, the profile file and line it was read from, and the date it was
+retrieved. Every page's footer links here."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from flask import Blueprint, Response, render_template, request
+
+from ..errors import UsageError
+from ..query.resources import citation_query
+from ..query.served import VersionFacts
+from .rendering import local_path
+from .resources import NotFound, absolute, rows
+from .runtime import current as runtime
+
+blueprint = Blueprint("cite", __name__)
+LONGEST = 120  # characters of a fact's text kept as its title
+TITLE = "innograph: how city governments build their capacity to innovate"
+MEDIA = {
+    "txt": "text/plain; charset=utf-8",
+    "bib": "application/x-bibtex; charset=utf-8",
+    "json": "application/vnd.citationstyles.csl+json",
+}
+
+
+@dataclass(frozen=True)
+class Citation:
+    iri: str
+    label: str
+    sources: tuple[str, ...]  # "file, line N"
+    version: str
+    built: datetime
+    accessed: datetime
+    url: str  # the resource's page on this server
+
+    def text(self) -> str:
+        where = f" Read from {'; '.join(self.sources)}." if self.sources else ""
+        return (
+            f"{self.label}. In: {TITLE}, store version {self.version}"
+            f" ({self.built:%Y-%m-%d}). {self.iri}.{where}"
+            f" Retrieved {self.accessed:%Y-%m-%d} from {self.url}."
+        )
+
+    def bibtex(self) -> str:
+        key = "innograph-" + re.sub(r"[^A-Za-z0-9]+", "-", self.iri.rsplit("/id/", 1)[-1]).strip(
+            "-"
+        )
+        fields = {
+            "title": self.label,
+            "booktitle": TITLE,
+            "version": self.version,
+            "year": f"{self.built:%Y}",
+            "url": self.url,
+            "note": f"{self.iri}"
+            + (f"; read from {'; '.join(self.sources)}" if self.sources else ""),
+            "urldate": f"{self.accessed:%Y-%m-%d}",
+        }
+        body = ",\n".join(
+            f"  {name} = {{{_bibtex_escape(value)}}}" for name, value in fields.items()
+        )
+        return f"@misc{{{key},\n{body}\n}}\n"
+
+    def csl(self) -> list[dict[str, object]]:
+        return [
+            {
+                "id": self.iri,
+                "type": "dataset",
+                "title": self.label,
+                "container-title": TITLE,
+                "version": self.version,
+                "URL": self.url,
+                "note": "; ".join(self.sources) or None,
+                "issued": {"date-parts": [[self.built.year, self.built.month, self.built.day]]},
+                "accessed": {
+                    "date-parts": [[self.accessed.year, self.accessed.month, self.accessed.day]]
+                },
+            }
+        ]
+
+
+def _bibtex_escape(text: str) -> str:
+    """Braces balanced and TeX's special characters quoted."""
+    return re.sub(r"([{}%&$#_^~\\])", r"\\\1", text)
+
+
+def citation(version: VersionFacts, iri: str) -> Citation:
+    if local_path(iri, version.base_iri) is None:
+        raise UsageError(
+            f"iri: {iri[:200]!r} is not an IRI of this dataset; give the IRI of a resource,"
+            f" e.g. {version.base_iri}id/city/…"
+        )
+    found = rows(version, citation_query(iri))  # local_path admits only minted IRIs' characters
+    if not found and iri not in version.graphs:
+        raise NotFound(f"iri: nothing is said about {iri} in this version")
+    label = next((r["label"] for r in found if "label" in r), iri.rsplit("/", 1)[-1])
+    label = label if len(label) <= LONGEST else label[: LONGEST - 1].rstrip() + "…"
+    sources = sorted(
+        {
+            f"{r['file']}, line {r['line']}" if "line" in r else r["file"]
+            for r in found
+            if "file" in r
+        }
+    )
+    here = local_path(iri, version.base_iri)
+    built = datetime.strptime(version.last_modified, "%a, %d %b %Y %H:%M:%S GMT").replace(
+        tzinfo=UTC
+    )
+    return Citation(
+        iri, label, tuple(sources), version.id, built, datetime.now(UTC), absolute(f"{here}.html")
+    )
+
+
+@blueprint.route("/cite")
+@blueprint.route("/cite.<any(txt, bib, json):suffix>")
+def cite(suffix: str | None = None) -> Response:
+    version = runtime().version()
+    iri = request.args.get("iri")
+    if iri is None:
+        raise UsageError("iri: give the IRI of the resource to cite, e.g. /cite?iri=…")
+    found = citation(version, iri)
+    headers = {"Cache-Control": "no-cache"}  # the retrieval date is today's
+    if suffix == "txt":
+        return Response(found.text() + "\n", content_type=MEDIA["txt"], headers=headers)
+    if suffix == "bib":
+        return Response(found.bibtex(), content_type=MEDIA["bib"], headers=headers)
+    if suffix == "json":
+        body = json.dumps(found.csl(), indent=1, ensure_ascii=False)
+        return Response(body, content_type=MEDIA["json"], headers=headers)
+    page = render_template("cite.html", found=found, version=version)
+    return Response(page, content_type="text/html; charset=utf-8", headers=headers)
