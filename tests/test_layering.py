@@ -63,7 +63,7 @@ SIBLINGS: dict[str, set[str]] = {
     "web.waves": {"rendering", "resources", "runtime"},
     "web.compare": {"rendering", "resources", "runtime"},
     "web.cite": {"rendering", "resources", "runtime"},
-    "web.queries": {"negotiation", "resources", "runtime"},
+    "web.queries": {"cite", "negotiation", "resources", "runtime"},
     "synth.page": {"words"},
 }
 

@@ -97,3 +97,19 @@ def test_bibtex_quotes_what_tex_would_read_as_markup() -> None:
     bib = found.bibtex()
     assert r"title = {R\&D \{50\%\} of\_city}" in bib
     assert bib.count("{") - bib.count(r"\{") == bib.count("}") - bib.count(r"\}")
+
+
+def test_a_canned_querys_answer_carries_its_citation(live_server: LiveServer) -> None:
+    version = (live_server.store / "current").resolve().name
+    path = "/queries/cities-by-policy-area"
+    _, _, page = request(live_server, f"{path}?area=health", "text/html")
+    text = page.decode()
+    assert '<h2 id="cite">Cite this answer</h2>' in text
+    cited_as = re.search(r'<pre class="citation">(.*?)</pre>', text, re.DOTALL)
+    assert cited_as is not None
+    assert "(area = health)" in cited_as.group(1)
+    assert f"store version {version}" in cited_as.group(1)
+    assert f"{live_server.url}{path}?area=health" in cited_as.group(1)
+    status, headers, _ = request(live_server, f"{path}.csv?area=health")
+    assert status == 200
+    assert headers["link"] == f'<{live_server.url}{path}?area=health>; rel="cite-as"'

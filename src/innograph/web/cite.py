@@ -41,9 +41,10 @@ class Citation:
 
     def text(self) -> str:
         where = f" Read from {'; '.join(self.sources)}." if self.sources else ""
+        named = f" {self.iri}." if self.iri != self.url else ""
         return (
             f"{self.label}. In: {TITLE}, store version {self.version}"
-            f" ({self.built:%Y-%m-%d}). {self.iri}.{where}"
+            f" ({self.built:%Y-%m-%d}).{named}{where}"
             f" Retrieved {self.accessed:%Y-%m-%d} from {self.url}."
         )
 
@@ -108,12 +109,18 @@ def citation(version: VersionFacts, iri: str) -> Citation:
         }
     )
     here = local_path(iri, version.base_iri)
-    built = datetime.strptime(version.last_modified, "%a, %d %b %Y %H:%M:%S GMT").replace(
-        tzinfo=UTC
-    )
-    return Citation(
-        iri, label, tuple(sources), version.id, built, datetime.now(UTC), absolute(f"{here}.html")
-    )
+    page = absolute(f"{here}.html")
+    return Citation(iri, label, tuple(sources), version.id, built(version), datetime.now(UTC), page)
+
+
+def built(version: VersionFacts) -> datetime:
+    return datetime.strptime(version.last_modified, "%a, %d %b %Y %H:%M:%S GMT").replace(tzinfo=UTC)
+
+
+def of_page(version: VersionFacts, title: str, path: str) -> Citation:
+    """A citation of a page of this server that is no resource (a canned query's answer)."""
+    url = absolute(path)
+    return Citation(url, title, (), version.id, built(version), datetime.now(UTC), url)
 
 
 @blueprint.route("/cite")

@@ -21,8 +21,9 @@ from ..query import canned
 from ..query.guard import inspect_query
 from ..query.served import VersionFacts
 from ..vocab import data_dir
+from .cite import of_page
 from .negotiation import media_type
-from .resources import NotFound, _ask, rows
+from .resources import NotFound, _ask, absolute, rows
 from .runtime import current as runtime
 
 blueprint = Blueprint("queries", __name__)
@@ -82,11 +83,15 @@ def query_page(name: str) -> Response:
         headers["X-Result-Truncated"] = "true"
         headers["X-Result-Row-Limit"] = str(settings.max_rows)
         headers["X-Result-Byte-Limit"] = str(settings.max_result_bytes)
-    if fmt in DOWNLOADS:
+    given = urllib.parse.urlencode({k: v.key for k, v in chosen.items() if v is not None})
+    here = f"/queries/{query.name}{'?' if given else ''}{given}"
+    if fmt in DOWNLOADS:  # the page it came from holds its citation (RFC 8574)
+        headers["Link"] = f'<{absolute(here)}>; rel="cite-as"'
         return Response(
             answer.body, content_type=f"{media_type(fmt)}; charset=utf-8", headers=headers
         )
-    given = urllib.parse.urlencode({k: v.key for k, v in chosen.items() if v is not None})
+    values = ", ".join(f"{k} = {v.key}" for k, v in chosen.items() if v is not None)
+    citation = of_page(version, query.question + (f" ({values})" if values else ""), here)
     page = render_template(
         "query_page.html",
         query=query,
@@ -101,5 +106,6 @@ def query_page(name: str) -> Response:
         },
         editor="/sparql?" + urllib.parse.urlencode({"query": text}),
         version=version,
+        citation=citation,
     )
     return Response(page, content_type="text/html; charset=utf-8", headers=headers)
