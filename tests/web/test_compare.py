@@ -40,8 +40,11 @@ def select(server: LiveServer, query: str) -> list[dict[str, str]]:
     return [{k: v["value"] for k, v in row.items()} for row in rows]
 
 
-def compared(server: LiveServer, filters: dict[str, str], suffix: str = "json") -> bytes:
-    status, _, body = request(server, f"/compare.{suffix}?" + urllib.parse.urlencode(filters))
+def compared(
+    server: LiveServer, filters: dict[str, str] | dict[str, list[str]], suffix: str = "json"
+) -> bytes:
+    query = urllib.parse.urlencode(filters, doseq=True)
+    status, _, body = request(server, f"/compare.{suffix}?" + query)
     assert status == 200, body
     return body
 
@@ -137,11 +140,37 @@ def test_the_compare_page_renders_in_chromium(fragments_server: LiveServer) -> N
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.goto(fragments_server.url + "/compare")
         page.select_option("select[name=wave]", "2018")
+        page.select_option("select[name=city]", ["denver-us", "toronto-ca"])
         page.click("button[type=submit]")
         page.wait_for_url("**/compare?*wave=2018*")
-        assert page.locator("h2").count() == 6
+        assert page.locator("h2").count() == 7  # side by side, then the six aspects
+        assert page.locator("table.side").count() == 6
         assert page.locator("figure.chart").count() == 6
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "compare-page.png"), full_page=True)
         browser.close()
     assert errors == []
+
+
+def test_cities_side_by_side_show_what_each_chose(fragments_server: LiveServer) -> None:
+    peers = ["denver-us", "toronto-ca", "boulder-us"]
+    found = json.loads(compared(fragments_server, {"city": peers}))
+    areas = next(s for s in found["side_by_side"] if s["title"] == "Policy areas")
+    for key in peers:
+        city = f"https://w3id.org/innograph/id/city/{key}"
+        stated = select(
+            fragments_server,
+            f"PREFIX ig: <{IG}> SELECT DISTINCT ?concept WHERE {{ ?profile ig:city <{city}> ;"
+            " ig:policyFocus/ig:concept ?concept }",
+        )
+        assert sorted(areas["chosen"][city]) == sorted(r["concept"] for r in stated)
+        assert (city in areas["silent"]) == (not stated)
+    assert areas["silent"] == {"https://w3id.org/innograph/id/city/boulder-us": "says no"}
+    options = {o["concept"] for o in areas["options"]}
+    assert options == {c for chose in areas["chosen"].values() for c in chose}
+
+
+def test_a_city_not_in_the_store_is_refused_side_by_side(fragments_server: LiveServer) -> None:
+    status, _, body = request(fragments_server, "/compare.json?city=atlantis")
+    assert status == 400
+    assert json.loads(body)["error"].startswith("city: 'atlantis' is not in the data")

@@ -110,6 +110,49 @@ def chosen_pattern(
     return "\n  ".join(parts)
 
 
+def peers_pattern(cities: list[str]) -> str:
+    """The profiles of chosen cities (IRIs the store holds, checked by the caller)."""
+    listed = " ".join(f"<{iri}>" for iri in cities)
+    return f"?profile a ig:Profile ; ig:city ?city . VALUES ?city {{ {listed} }}"
+
+
+CITIES = PREFIXES + (
+    "SELECT DISTINCT ?city ?name WHERE { ?profile a ig:Profile ; ig:city ?city .\n"
+    "  OPTIONAL { ?city skos:prefLabel ?preferred } OPTIONAL { ?city rdfs:label ?other }\n"
+    "  BIND (COALESCE(?preferred, ?other, STR(?city)) AS ?name) } ORDER BY ?name ?city"
+)
+
+
+@dataclass
+class Side:
+    """One aspect for cities side by side: each option any of them chose, and who chose it."""
+
+    title: str
+    options: list[tuple[str, str]]  # (concept, label)
+    chosen: dict[str, set[str]]  # city -> concepts
+    silent: dict[str, str]  # city -> why it lists nothing ("says no", "page stops early" …)
+
+
+def side_by_side(title: str, cities: list[str], cut: set[str], rows: list[dict[str, str]]) -> Side:
+    """``choices_query``'s rows over the peers' profiles, as one row per option."""
+    chosen: dict[str, set[str]] = {city: set() for city in cities}
+    labels: dict[str, str] = {}
+    said_no: set[str] = set()
+    for row in rows:
+        if "concept" in row:
+            chosen[row["city"]].add(row["concept"])
+            labels[row["concept"]] = row.get("label", row["concept"].rsplit("/", 1)[-1])
+        if row.get("no") == "true":
+            said_no.add(row["city"])
+    silent = {
+        city: "says no" if city in said_no else "page stops early" if city in cut else "not stated"
+        for city in cities
+        if not chosen[city]
+    }
+    options = sorted(labels.items(), key=lambda pair: pair[1].casefold())
+    return Side(title, options, chosen, silent)
+
+
 def cities_query(pattern: str) -> str:
     """The chosen profiles: city, its name, and whether the page text stops early."""
     return (

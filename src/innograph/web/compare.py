@@ -105,17 +105,62 @@ def _compared(
     return names, found, shown
 
 
+def _known_cities(version: VersionFacts) -> dict[str, tuple[str, str]]:
+    """key (``denver-us``) -> (IRI, name) of every city with a profile (once per version)."""
+
+    def ask() -> dict[str, tuple[str, str]]:
+        found = rows(version, compare.CITIES)
+        return {r["city"].rsplit("/id/city/", 1)[-1]: (r["city"], r["name"]) for r in found}
+
+    return runtime().per_version(version, "compare:cities", ask)
+
+
+def _peers(version: VersionFacts) -> tuple[list[tuple[str, str]], list[compare.Side]]:
+    """The cities asked for side by side (``?city=…``, repeated), checked, and their aspects."""
+    asked = [c.strip() for c in request.args.getlist("city") if c.strip()]
+    if not asked:
+        return [], []
+    known = _known_cities(version)
+    by_iri = {iri: k for k, (iri, _) in known.items()}
+    keys = []
+    for value in asked:
+        found = value if value in known else by_iri.get(value)
+        if found is None:
+            raise _refuse("city", value, sorted(known))
+        if found not in keys:
+            keys.append(found)
+    cities = [known[k][0] for k in keys]
+    pattern = compare.peers_pattern(cities)
+    profiles = rows(version, compare.cities_query(pattern))
+    cut = {c for c in cities if all(r["cut"] == "true" for r in profiles if r["city"] == c)}
+    sides = [
+        compare.side_by_side(a.title, cities, cut, rows(version, compare.choices_query(pattern, a)))
+        for a in compare.ASPECTS
+    ]
+    return [known[k] for k in keys], sides
+
+
 @blueprint.route("/compare")
 @blueprint.route("/compare.<any(html, csv, json):suffix>")
 def compare_cities(suffix: str = "html") -> Response:
     version = runtime().version()
     names, found, shown = _compared(version)
+    peers, sides = _peers(version)
     if suffix == "json":
         body = {
             "version": version.id,
             "filters": shown,
             "cities": [{"city": c, "name": n} for c, n in sorted(names.items())],
             "aspects": [asdict(a) for a in found],
+            "side_by_side": [
+                {
+                    "title": side.title,
+                    "options": [{"concept": c, "label": label} for c, label in side.options],
+                    "chosen": {city: sorted(chose) for city, chose in side.chosen.items()},
+                    "silent": side.silent,
+                }
+                for side in sides
+            ],
         }
         return Response(json.dumps(body, indent=1), content_type="application/json")
     if suffix == "csv":
@@ -150,6 +195,9 @@ def compare_cities(suffix: str = "html") -> Response:
         countries=_countries(version),
         bands=compare.BANDS,
         shown=shown,
+        peers=peers,
+        sides=sides,
+        cities=_known_cities(version),
         query=request.query_string.decode("ascii", "replace"),
         link=page_links(version.base_iri),
     )
