@@ -11,7 +11,7 @@ import urllib.parse
 
 from test_resources import request
 
-from conftest import FRAGMENTS, LiveServer
+from conftest import FRAGMENTS, ROOT, LiveServer
 from innograph.parsing import parse_bytes
 from innograph.records import Choice, Profile, SurveyOptions
 from innograph.vocab import slug
@@ -101,3 +101,23 @@ def test_the_changes_come_as_csv_and_as_a_page(fragments_server: LiveServer) -> 
 def test_a_store_with_one_wave_per_city_has_no_changes(live_server: LiveServer) -> None:
     status, _, body = request(live_server, "/waves.json")
     assert (status, json.loads(body)["cities"]) == (200, [])
+
+
+def test_the_survey_wide_shares_stand_side_by_side_per_site_version(
+    fragments_server: LiveServer,
+) -> None:
+    """Each cell is what the catalogue query counts; the original site quotes the 2018 survey's
+    44% for an explicit strategy (SURVEY.md §4.3), the updated one 50%."""
+    shares = json.loads(request(fragments_server, "/waves.json")[2])["survey_wide_shares"]
+    statements = shares["statements"]
+    text = (ROOT / "queries" / "survey-wide-shares.rq").read_text(encoding="utf-8")
+    _, _, answer = request(
+        fragments_server, "/sparql?" + urllib.parse.urlencode({"query": text}), "application/json"
+    )
+    for row in json.loads(answer)["results"]["bindings"]:
+        value = {k: v["value"] for k, v in row.items()}
+        cell = statements[value["statement"]][value["siteVersion"]]
+        assert f"{value['share']} ({value['wave']}: {value['profiles']} profile(s))" in cell
+    strategy = statements["share of cities that has an explicit innovation strategy"]
+    assert strategy["Original site (2019 launch)"].startswith("44% (2018 survey")
+    assert strategy["Updated site (after the 2020 survey)"].startswith("50% (")

@@ -12,6 +12,7 @@ from flask import Blueprint, Response, render_template
 
 from ..query.served import VersionFacts
 from ..query.waves import ASPECTS, CityWaves, compare, waves_query
+from ..vocab import data_dir
 from .rendering import page_links
 from .resources import rows
 from .runtime import current as runtime
@@ -22,6 +23,26 @@ COLUMNS = ("city", "name", "aspect", "item", "label", "status", "earlier", "late
 
 def _changes(version: VersionFacts) -> list[CityWaves]:
     return runtime().per_version(version, "waves", lambda: compare(rows(version, waves_query())))
+
+
+def _shares(version: VersionFacts) -> tuple[list[str], list[tuple[str, dict[str, str]]]]:
+    """The survey-wide shares the pages quote, by statement, beside each other per site version
+    (the site's figures were recomputed for the update after the 2020 survey): the site
+    versions, and per statement what each quoted (with how many profiles quote it)."""
+
+    def ask() -> tuple[list[str], list[tuple[str, dict[str, str]]]]:
+        text = (data_dir("queries") / "survey-wide-shares.rq").read_text(encoding="utf-8")
+        quoted: dict[str, dict[str, list[str]]] = {}
+        for row in rows(version, text):
+            cell = quoted.setdefault(row["statement"], {}).setdefault(row["siteVersion"], [])
+            cell.append(f"{row['share']} ({row['wave']}: {row['profiles']} profile(s))")
+        sites = sorted({site for cells in quoted.values() for site in cells})
+        return sites, [
+            (statement, {site: "; ".join(sorted(quotes)) for site, quotes in cells.items()})
+            for statement, cells in sorted(quoted.items())
+        ]
+
+    return runtime().per_version(version, "waves:shares", ask)
 
 
 def _table(found: list[CityWaves]) -> list[dict[str, str]]:
@@ -47,8 +68,14 @@ def _table(found: list[CityWaves]) -> list[dict[str, str]]:
 def waves(suffix: str = "html") -> Response:
     version = runtime().version()
     found = _changes(version)
+    sites, shares = _shares(version)
     if suffix == "json":
-        body = {"version": version.id, "columns": COLUMNS, "cities": [asdict(c) for c in found]}
+        body = {
+            "version": version.id,
+            "columns": COLUMNS,
+            "cities": [asdict(c) for c in found],
+            "survey_wide_shares": {"site_versions": sites, "statements": dict(shares)},
+        }
         return Response(json.dumps(body, indent=1), content_type="application/json")
     if suffix == "csv":
         out = io.StringIO()
@@ -61,6 +88,8 @@ def waves(suffix: str = "html") -> Response:
         version=version,
         cities=found,
         aspects=[title for title, _ in ASPECTS],
+        sites=sites,
+        shares=shares,
         link=page_links(version.base_iri),
     )
     return Response(page, content_type="text/html; charset=utf-8")
