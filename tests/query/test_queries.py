@@ -60,6 +60,12 @@ EXPECTED: dict[str, Answer] = {
         ("Economic Development", CITY, WAVE, True),
         ("Health", CITY, WAVE, True),
     ],
+    # lines 58-60: one survey option, two in the city's own words
+    "cities-by-role.rq": [
+        ("Communication officer", CITY, WAVE, True),
+        ("Economic development advisor", CITY, WAVE, False),
+        ("Relationship management", CITY, WAVE, False),
+    ],
     # line 15: John Whaling; line 63: placed within another department, two directorates named,
     # accountable to the Metro Mayor; no team size, nothing said about a dedicated team
     "innovation-lead-and-team-placement.rq": [
