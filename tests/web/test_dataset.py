@@ -64,6 +64,27 @@ def test_the_description_names_the_endpoint_licence_and_version(
     assert modified.datatype == rdflib.XSD.dateTime
 
 
+def test_the_description_holds_what_a_doi_needs(
+    live_server: LiveServer, void: rdflib.Graph
+) -> None:
+    """DataCite's mandatory properties: identifier, creator, title, publisher, publication year
+    and resource type; and the version, to cite the one used."""
+    terms = rdflib.DCTERMS
+    version = (live_server.store / "current").resolve().name
+    assert str(void.value(DATASET, terms.identifier)) == str(DATASET)
+    assert void.value(DATASET, terms.type) == rdflib.URIRef("http://purl.org/dc/dcmitype/Dataset")
+    assert void.value(DATASET, terms.title) is not None
+    for role in (terms.creator, terms.publisher):
+        maker = void.value(DATASET, role)
+        assert str(void.value(maker, rdflib.FOAF.name)) == "innograph contributors"
+    issued = void.value(DATASET, terms.issued)
+    assert issued.datatype == rdflib.XSD.dateTime
+    assert str(void.value(DATASET, rdflib.URIRef("http://www.w3.org/ns/dcat#version"))) == version
+    citation = str(void.value(DATASET, terms.bibliographicCitation))
+    assert f"({str(issued)[:4]})" in citation
+    assert version in citation
+
+
 @pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated:DeprecationWarning")  # rdflib's
 @pytest.mark.parametrize(
     ("suffix", "syntax"), [("jsonld", "json-ld"), ("nt", "nt"), ("rdf", "xml")]

@@ -26,6 +26,9 @@ DCT = "http://purl.org/dc/terms/"
 SPDX = "http://spdx.org/rdf/terms#"
 IANA = "https://www.iana.org/assignments/media-types/"
 XSD = "http://www.w3.org/2001/XMLSchema#"
+DCMITYPE = "http://purl.org/dc/dcmitype/"
+FOAF = "http://xmlns.com/foaf/0.1/"
+SOURCE_SITE = "https://cities-innovation-oecd.com/"  # the profiles' own site
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 FORMATS = {
     "ttl": ox.RdfFormat.TURTLE,
@@ -76,6 +79,31 @@ def dump_url(version: VersionFacts, name: str) -> str:
     return public(f"/dumps/{version.id}/{name}")
 
 
+def doi_ready(it: ox.NamedNode, version: VersionFacts, built: str) -> list[ox.Triple]:
+    """What DataCite asks of a dataset before it mints a DOI (identifier, creator, title,
+    publisher, publication year, resource type), with the version and a citation: a DOI, once
+    minted, is one more ``dct:identifier``."""
+    maker = ox.BlankNode("creator")
+    year = built[:4]
+    citation = f"innograph contributors ({year}). {TITLE}. Store version {version.id}. {it.value}"
+    return [
+        ox.Triple(it, ox.NamedNode(f"{DCT}identifier"), ox.Literal(it.value)),
+        ox.Triple(it, ox.NamedNode(f"{DCT}type"), ox.NamedNode(f"{DCMITYPE}Dataset")),
+        ox.Triple(it, ox.NamedNode(f"{DCAT}version"), ox.Literal(version.id)),
+        ox.Triple(
+            it,
+            ox.NamedNode(f"{DCT}issued"),
+            ox.Literal(built, datatype=ox.NamedNode(f"{XSD}dateTime")),
+        ),
+        ox.Triple(it, ox.NamedNode(f"{DCT}creator"), maker),
+        ox.Triple(it, ox.NamedNode(f"{DCT}publisher"), maker),
+        ox.Triple(maker, RDF_TYPE, ox.NamedNode(f"{FOAF}Organization")),
+        ox.Triple(maker, ox.NamedNode(f"{FOAF}name"), ox.Literal("innograph contributors")),
+        ox.Triple(it, ox.NamedNode(f"{DCT}source"), ox.NamedNode(SOURCE_SITE)),
+        ox.Triple(it, ox.NamedNode(f"{DCT}bibliographicCitation"), ox.Literal(citation)),
+    ]
+
+
 def description(version: VersionFacts, counted: Statistics | None) -> list[ox.Triple]:
     """The VoID / DCAT triples (partitions, distributions and checksums are blank nodes: they
     exist only in this document)."""
@@ -104,6 +132,7 @@ def description(version: VersionFacts, counted: Statistics | None) -> list[ox.Tr
         ox.Triple(it, void("sparqlEndpoint"), ox.NamedNode(absolute("/sparql"))),
         ox.Triple(it, void("uriSpace"), ox.Literal(f"{version.base_iri}id/")),
         ox.Triple(it, void("vocabulary"), ox.NamedNode(str(IG))),
+        *doi_ready(it, version, built),
     ]
     for index, download in enumerate(version.dumps):
         url, part, sum_ = (
