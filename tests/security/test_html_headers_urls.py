@@ -101,7 +101,46 @@ def page_paths(server: LiveServer) -> dict[str, str]:
     assert len(holding) >= 3, holding  # the narratives, the goal and its concept, the city…
     for iri in holding:
         paths[f"holds markup: {iri}"] = local(iri) + ".html"
+    city, narrative = f"{BASE}id/city/hostile-city", holding[0]
+    paths |= {
+        "compare": "/compare?" + urlencode({"city": city}),
+        "waves": "/waves",
+        "validate": "/validate",
+        "validate a resource": "/validate?" + urlencode({"target": narrative}),
+        "cite": "/cite?" + urlencode({"iri": narrative}),
+        "canned queries": "/queries",
+        "a canned query": "/queries/cities-by-policy-area",
+    }
     return paths
+
+
+# Parameters a page may echo: each holds markup or a javascript: IRI.
+REFLECTED_PARAMETERS = [
+    "/cite?" + urlencode({"iri": "javascript:alert(1)"}),
+    "/cite?" + urlencode({"iri": PAYLOAD}),
+    "/compare?" + urlencode({"city": PAYLOAD}),
+    "/compare?" + urlencode({"country": PAYLOAD, "wave": PAYLOAD}),
+    "/validate?" + urlencode({"target": "javascript:alert(1)"}),
+    "/validate?" + urlencode({"target": PAYLOAD}),
+    "/cities?" + urlencode({"country": PAYLOAD}),
+    "/queries/cities-by-policy-area?" + urlencode({"area": PAYLOAD, "city": PAYLOAD}),
+    "/queries/" + quote(PAYLOAD, safe=""),
+    f"{CITY_PATH}.html?" + urlencode({"view": PAYLOAD, "page": PAYLOAD}),
+    "/id/city/" + quote(PAYLOAD, safe="") + ".html",
+]
+
+
+@pytest.mark.parametrize("path", REFLECTED_PARAMETERS)
+def test_w1_w2_a_parameter_a_page_echoes_runs_nothing(
+    hostile_server: LiveServer, path: str
+) -> None:
+    reply = browser_get(hostile_server, path)
+    assert reply.status < 500, (reply.status, reply.body[:300])
+    if (reply.header("Content-Type") or "").startswith("text/html"):
+        assert scan(reply.text).problems == []
+    else:
+        assert (reply.header("Content-Type") or "").startswith(("application/json", "text/plain"))
+        assert reply.header("X-Content-Type-Options") == "nosniff"
 
 
 def browser_get(server: LiveServer, path: str) -> Reply:
