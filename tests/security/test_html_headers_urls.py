@@ -285,6 +285,11 @@ HEADER_INJECTIONS = [
     f"/cities?wave=x{CRLF}",
     f"/dataset.ttl?x={CRLF}",
     "/id/city/%E2%82%AC%0a",
+    f"/queries/cities-by-policy-area{CRLF}",
+    f"/queries/cities-by-policy-area?area=x{CRLF}",
+    f"/cite?iri=x{CRLF}",
+    f"/compare?city=x{CRLF}",
+    f"/validate?target=x{CRLF}",
     "/id/city/liverpool-city-region?next=%E2%82%AC%0d%0a",
 ]
 
@@ -343,6 +348,13 @@ def traversals(version_id: str) -> list[str]:
         f"{at}/%2Fetc%2Fpasswd",
         f"{at}/parts",
         "/dumps/..%2F..%2F..%2F..%2Fetc/passwd",
+        "/queries/..%2Fpyproject.toml",
+        "/queries/..%2F..%2F..%2Fetc%2Fpasswd",
+        "/queries/%2e%2e%2fsrc%2finnograph%2fsettings.py",
+        "/queries/..%5c..%5cpyproject.toml",
+        "/queries/..",
+        "/cite.txt?iri=file:///etc/passwd",
+        "/validate?target=file:///etc/passwd",
         f"/dumps/{quote('/etc', safe='')}/passwd",
     ]
 
