@@ -325,3 +325,26 @@ def test_s7_a_gzip_request_body_is_refused_not_inflated(live_server: LiveServer)
             assert b"boolean" not in reply.body  # the query was never read out of the gzip
             assert reply.seconds < 5
     assert fetch(f"{live_server.url}/-/ping").status == 200
+
+
+@pytest.mark.server
+def test_s1_s2_no_page_fetches_an_iri_a_client_names(
+    live_server: LiveServer, canary: Canary
+) -> None:
+    """Pages that take an IRI or a graph (cite, validate, compare, canned queries, documents,
+    the endpoint's dataset parameters) look it up in the store, never on the network."""
+    target = f"{canary.url}/thing"
+    paths = [
+        f"/cite?iri={target}",
+        f"/cite.json?iri={target}",
+        f"/validate?target={target}",
+        f"/compare?city={target}",
+        f"/queries/cities-by-policy-area?city={target}",
+        f"/id/city/liverpool-city-region.ttl?format={target}",
+        f"/sparql?query=ASK%7B%7D&default-graph-uri={target}",
+        f"/sparql?query=ASK%7B%7D&named-graph-uri={target}",
+    ]
+    for path in paths:
+        reply = fetch(live_server.url + path, headers={"Accept": "text/html"})
+        assert reply.status < 500, (path, reply.status, reply.body[:200])
+    assert canary.silent()
