@@ -42,11 +42,29 @@ class AccessLogger(Logger):
     a path with ``%0A`` or ``%1B`` in it would forge a log line or colour the terminal."""
 
     def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> Any:
-        found = super().atoms(resp, req, environ, request_time)
+        if self.cfg.access_log_format == ACCESS_FORMATS["short"]:
+            found = _short_atoms(resp, environ, request_time)
+        else:
+            found = super().atoms(resp, req, environ, request_time)
         for key, value in found.items():
             if isinstance(value, str):
                 found[key] = value.translate(_CONTROL)  # type: ignore[literal-required]
         return found
+
+
+def _short_atoms(resp: Any, environ: Any, request_time: Any) -> dict[str, Any]:
+    """The four atoms of the short line, as gunicorn computes them. Its own ``atoms`` also
+    builds one for every request and response header and every environ variable, which cost
+    more than half of what serving a cached answer costs."""
+    status = resp.status
+    if isinstance(status, str):
+        status = status.split(None, 1)[0]
+    return {
+        "m": environ.get("REQUEST_METHOD"),
+        "U": environ.get("PATH_INFO"),
+        "s": status,
+        "M": request_time.seconds * 1000 + request_time.microseconds // 1000,
+    }
 
 
 class Server(BaseApplication):
