@@ -207,12 +207,6 @@ def test_q8_rdf_documents_keep_a_long_literal_whole(long_literal: tuple[LiveServ
         assert PARAGRAPH.strip() in reply.text.replace('\\"', '"'), suffix
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="HTML pages print a literal whole, however long (THREATS.md Q8: the first ~2,000"
-    " characters, then … and a link to the RDF document): src/innograph/web/templates/"
-    "resource.html, city.html, src/innograph/web/rendering.py",
-)
 def test_q8_html_pages_show_the_start_of_a_long_literal_and_link_to_the_rest(
     long_literal: tuple[LiveServer, float],
 ) -> None:

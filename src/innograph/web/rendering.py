@@ -44,6 +44,9 @@ DISPLAY_PREFIXES = {
 # Where a page rendered at build time is completed per request. Comments no escaped text can
 # forge: every value on a page is escaped, so "<" from the data never reaches it as such.
 CHARTS_SLOT = "<!--innograph:charts-->"
+# A page embeds its statements as JSON-LD up to this size (N-Triples bytes); past it the page
+# only links the documents (a 290 KB narrative would otherwise be on the page twice).
+MAX_EMBEDDED = 100_000
 FOOTER_SLOT = "<!--innograph:footer-->"
 
 
@@ -182,7 +185,8 @@ def page_body(
         documents=DOCUMENTS,
         version=version,
         sparql_link=f"/sparql?query={quote(query)}",
-        jsonld=json.loads(as_jsonld(ntriples)),
+        jsonld=json.loads(as_jsonld(ntriples)) if len(ntriples) <= MAX_EMBEDDED else None,
+        data=lambda iri: f"{local_path(iri, base_iri)}.ttl",
         cut=cut,
         external=external,
         status=status,
