@@ -52,6 +52,7 @@ SIBLINGS: dict[str, set[str]] = {
     "store.statistics": {"files"},
     "store.documents": {"files"},
     "store.findings": {"files"},
+    "store.retired": {"files"},
     "web.sparql": {"http", "negotiation", "runtime", "service"},
     "web.service": {"negotiation", "runtime"},
     "web.server": {"__init__"},

@@ -196,12 +196,6 @@ def test_d8_switching_versions_leaks_no_descriptors(swapping: Swapping) -> None:
 
 
 @pytest.mark.server
-@pytest.mark.xfail(
-    strict=True,
-    reason="an IRI a previous version published and the served one no longer has is 404, not"
-    " 410 with its successor (no record of retired IRIs): src/innograph/pipeline.py,"
-    " src/innograph/store/__init__.py, src/innograph/web/resources.py",
-)
 def test_d7_an_iri_the_new_version_drops_is_gone_not_missing(swapping: Swapping) -> None:
     if (swapping.store / "current").resolve().name == swapping.with_second:
         versions.rollback(swapping.store)

@@ -99,3 +99,13 @@ def kept_findings(version: VersionFacts) -> tuple[store.findings.Result, ...] | 
     """What the shapes found when the version was built (read once per version), or None for a
     version built before they were kept."""
     return None if version.folder is None else _findings(version.folder)
+
+
+@lru_cache(maxsize=4)
+def _retired(folder: Path) -> dict[str, str]:
+    return store.retired.read(folder)
+
+
+def retired_from(version: VersionFacts, iri: str) -> str | None:
+    """The last version that published ``iri`` when the served one no longer has it, or None."""
+    return None if version.folder is None else _retired(version.folder).get(iri)

@@ -8,6 +8,7 @@ Layout of a store folder (default ``store/``)::
     versions/<id>/dumps/          its dumps (N-Quads, TriG, Turtle; gzip), SHA256SUMS, and parts
     versions/<id>/documents/      documents rendered at build time (city pages), gzip, by IRI
     versions/<id>/validation.json what the shapes found (warnings, notes), result by result
+    versions/<id>/retired.json    IRIs earlier versions published and this one drops (410 Gone)
     versions/.building-<id>/      a build in progress (never served; removed by the next build)
     cache/<key>.nt                each profile's mapped graph, by content key (incremental)
     current -> versions/<id>      the served version, switched by an atomic rename
@@ -32,7 +33,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from . import documents, dumps, findings, graphs, statistics
+from . import documents, dumps, findings, graphs, retired, statistics
 from .cache import ProfileCache
 from .files import write_atomically
 from .graphs import NamedGraph, vocabulary_graphs
@@ -73,6 +74,7 @@ __all__ = [
     "open_read_only",
     "previous",
     "require_current",
+    "retired",
     "rollback",
     "statistics",
     "version_at",
@@ -91,6 +93,7 @@ class Draft:
         self._store: ox.Store | None = None
         self._changed: set[str] | None = None  # graphs whose dump parts are written anew
         self._served: Version | None = None  # whose parts the others are linked from
+        self._gone: set[str] = set()  # graphs the served version has and this one drops
 
     @property
     def store(self) -> ox.Store:
@@ -109,6 +112,7 @@ class Draft:
         self._store = ox.Store(str(self.folder / "oxigraph"))
         graphs.replace_graphs(self._store, changed, gone)
         self._changed, self._served = {graph.iri for graph in changed}, served
+        self._gone = set(gone)
 
     def reusable_documents(self, fingerprint: str) -> dict[str, frozenset[str]]:
         """IRI -> graphs of the served version's documents this draft may keep as they are."""
@@ -140,7 +144,9 @@ class Draft:
     def promote(self, manifest: dict[str, Any]) -> Version:
         """Count and dump the store, write the manifest, give the folder its final name and
         serve it."""
-        statistics.write(self.store, self.folder, f"{manifest.get('base_iri', '')}id/")
+        space = f"{manifest.get('base_iri', '')}id/"
+        statistics.write(self.store, self.folder, space)
+        self._retire(space)
         served = self._served.path if self._served is not None else None
         dumps.publish(self.store, self.folder, self._changed, served)
         self.close()
@@ -148,6 +154,17 @@ class Draft:
         promote(self.root, version)
         self.promoted = version
         return version
+
+    def _retire(self, space: str) -> None:
+        """Record the IRIs the served version publishes and this one drops (for 410 Gone)."""
+        served = current(self.root)
+        if served is None:
+            return
+        scope = None if self._changed is None else self._changed | self._gone
+        before = retired.read(served.path)
+        retired.write(
+            self.folder, self.store, open_read_only(served), served.id, before, space, scope
+        )
 
     def discard(self) -> None:
         self.close()

@@ -36,7 +36,7 @@ from ..query.resources import (
     graph_query,
     inbound_count_query,
 )
-from ..query.served import VersionFacts, kept_document, kept_findings
+from ..query.served import VersionFacts, kept_document, kept_findings, retired_from
 from ..query.workers import Answer, QueryRequest
 from ..vocab import IG, PREFIXES
 from .negotiation import NotAcceptable
@@ -253,7 +253,7 @@ def resource(space: str, rest: str) -> Response:
         raise NotFound(f"page: {page} is past the last page ({pages}) of links to {iri}")
     known = iri in version.graphs  # a named graph exists even when nothing is said about it
     if described.rows == 0 and count == 0 and not known:
-        return _not_found(iri, fmt)
+        return _not_found(iri, fmt, version)
     if not document:
         return Response(status=303, headers={"Location": public(located)})
     headers["Link"] = ", ".join(_links(path, fmt, page, pages, view))
@@ -339,13 +339,16 @@ def _ontology_page(version: VersionFacts, ntriples: bytes, path: str, cut: bool)
     )
 
 
-def _not_found(iri: str, fmt: str) -> Response:
+def _not_found(iri: str, fmt: str, version: VersionFacts) -> Response:
+    """404 in the format asked, or 410 for an IRI an earlier version published."""
     media, _ = DOCUMENTS[fmt]
+    last = retired_from(version, iri)
     if fmt == "html":
-        body = render_template("not_found.html", iri=iri).encode()
+        body = render_template("not_found.html", iri=iri, last=last).encode()
     else:
         body = NOT_FOUND_BODIES[fmt]
-    response = Response(body, status=404, content_type=f"{media}; charset=utf-8")
+    status = 404 if last is None else 410
+    response = Response(body, status=status, content_type=f"{media}; charset=utf-8")
     response.headers["Cache-Control"] = "no-store"
     return response
 
