@@ -260,11 +260,18 @@ def query(sparql: str, fmt: str, params: tuple[str, ...], store_root: Path) -> N
             )
         text, where = query_text(sparql) if found is None else (found.text, f"{sparql}: ")
         try:
-            inspect_query(text)
+            plan = inspect_query(text)
         except QueryRejected as error:
             raise UsageError(f"{where}{error.public_message}") from None
         version = store.require_current(store_root)
         served = store.open_read_only(version)
+        graphs = {g.value for g in served.named_graphs()}
+        outside = [g for g in (*plan.from_graphs, *plan.from_named_graphs) if g not in graphs]
+        if outside:  # as the endpoint answers: pyoxigraph would read it as an empty graph
+            raise UsageError(
+                f"{where}dataset: {outside[0]} is not a graph of this store; FROM and FROM NAMED"
+                " may only name the store's own graphs"
+            )
         if found is not None:
             text = bound_query(found, params, served, version.manifest().get("base_iri", ""))
         click.echo(render(run_query(served, text), fmt).rstrip("\n"))

@@ -98,6 +98,27 @@ def test_query_errors_are_one_line(tmp_path: Path) -> None:
     )
 
 
+def test_a_graph_the_store_does_not_hold_is_refused_as_the_endpoint_refuses_it(
+    tmp_path: Path,
+) -> None:
+    """FROM <elsewhere> would read as an empty graph and answer nothing, silently."""
+    store = str(tmp_path / "store")
+    assert innograph("build", str(SEED), "--store", store).returncode == 0
+    ours = "https://w3id.org/innograph/graph/liverpool-city-region"
+    for graph in ("http://127.0.0.1:9/elsewhere", "file:///etc/passwd"):
+        text = f"SELECT * FROM <{graph}> WHERE {{ ?s ?p ?o }} LIMIT 1"
+        refused = innograph("query", text, "--store", store)
+        assert refused.returncode == 2
+        assert refused.stderr == (
+            f"dataset: {graph} is not a graph of this store; FROM and FROM NAMED may only"
+            " name the store's own graphs\n"
+        )
+    text = f"SELECT (COUNT(*) AS ?n) FROM <{ours}> WHERE {{ ?s ?p ?o }}"
+    answered = innograph("query", text, "--store", store, "--format", "csv")
+    assert answered.returncode == 0
+    assert int(answered.stdout.split()[-1]) > 0
+
+
 def test_build_defaults_to_data_profiles(tmp_path: Path) -> None:
     root = ROOT
     result = innograph("build", "--store", str(tmp_path / "s"), cwd=root)
