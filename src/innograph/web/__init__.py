@@ -45,7 +45,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_error_handler(InnographError, _innograph_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
-    app.wsgi_app = sparql.answered_first(app.wsgi_app, runtime)  # type: ignore[method-assign]
+    app.wsgi_app = sparql.answered_first(app.wsgi_app, runtime)  # type: ignore[method-assign,assignment]
     return app
 
 

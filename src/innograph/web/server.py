@@ -42,13 +42,14 @@ class AccessLogger(Logger):
     a path with ``%0A`` or ``%1B`` in it would forge a log line or colour the terminal."""
 
     def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> Any:
+        found: dict[str, Any]
         if self.cfg.access_log_format == ACCESS_FORMATS["short"]:
             found = _short_atoms(resp, environ, request_time)
         else:
-            found = super().atoms(resp, req, environ, request_time)
+            found = dict(super().atoms(resp, req, environ, request_time))
         for key, value in found.items():
             if isinstance(value, str):
-                found[key] = value.translate(_CONTROL)  # type: ignore[literal-required]
+                found[key] = value.translate(_CONTROL)
         return found
 
 
