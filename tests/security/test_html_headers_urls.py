@@ -473,11 +473,6 @@ def test_w8_with_a_public_base_a_forged_host_names_nothing(public_server: LiveSe
         assert location is None or location.startswith("https://data.example.org/"), location
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the SPARQL service description names request.base_url even when"
-    " INNOGRAPH_PUBLIC_BASE is set; src/innograph/web/sparql.py (service.describe's base)",
-)
 def test_w8_with_a_public_base_the_service_description_names_it(public_server: LiveServer) -> None:
     reply = fetch(public_server.sparql, headers={"Host": FORGED, "Accept": "text/turtle"})
     assert reply.status == 200
@@ -504,11 +499,6 @@ def test_w13_the_web_stack_is_past_its_known_advisories(package: str) -> None:
     assert min(lowest) >= floor, (package, str(ours.specifier))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Werkzeug's merge_slashes redirect (308) is absolute and built from the Host header,"
-    " not from INNOGRAPH_PUBLIC_BASE; src/innograph/web/__init__.py (url_map.merge_slashes)",
-)
 @pytest.mark.parametrize("path", ["/static//pages.css", "/dumps//latest/innograph.nq.gz"])
 def test_w8_with_a_public_base_a_doubled_slash_never_redirects_to_the_host_sent(
     public_server: LiveServer, path: str

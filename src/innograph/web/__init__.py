@@ -23,6 +23,9 @@ TOO_LONG_LINE = "the request line is too long; POST the query instead"
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings()
     app = Flask(__name__)
+    # Werkzeug answers "//" in a path with an absolute 308 built from the Host header, which a
+    # client chooses: no such redirect; the path is matched as it is (and is not found).
+    app.url_map.merge_slashes = False
     app.config.update(
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
         JSON_SORT_KEYS=False,

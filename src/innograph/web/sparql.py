@@ -30,6 +30,14 @@ SPARQL_QUERY = "application/sparql-query"
 SPARQL_UPDATE = "application/sparql-update"
 
 
+def _endpoint() -> str:
+    """The endpoint's own URL: under INNOGRAPH_PUBLIC_BASE when set (behind a proxy, the Host a
+    client sent names nothing), else the address the request came to. Relative IRIs in a query
+    resolve against it (SPARQL 1.1 Query, 4.1.1.1) and the service description names it."""
+    base = runtime().settings.public_base
+    return f"{base.rstrip('/')}/sparql" if base else request.base_url
+
+
 def _one(name: str, sources: list[list[str]]) -> str | None:
     values = [v for source in sources for v in source]
     if len(values) > 1:
@@ -114,7 +122,7 @@ def sparql() -> Response:
     settings = runtime().settings
     if len(text) > settings.max_query_chars:
         raise UsageError(f"query: longer than the limit of {settings.max_query_chars} characters")
-    plan = inspect_query(text, base=request.base_url)
+    plan = inspect_query(text, base=_endpoint())
     version = runtime().version()
     default_graphs = tuple(params.get("default-graph-uri", []))
     named_graphs = tuple(params.get("named-graph-uri", []))
@@ -138,7 +146,7 @@ def sparql() -> Response:
         version.id,
         default_graphs,
         named_graphs,
-        request.base_url,
+        _endpoint(),
         max_bytes=settings.max_result_bytes,
     )
     # Weak: the same answer may travel gzipped or not, which a strong tag would have to tell apart.
@@ -196,7 +204,7 @@ def _without_query() -> Response:
         return _page()
     accept = request.accept_mimetypes
     best_rdf = accept.best_match(list(service.SD_TYPES)) if accept else "text/turtle"
-    body, media = service.describe(request.base_url, runtime(), best_rdf, fmt)
+    body, media = service.describe(_endpoint(), runtime(), best_rdf, fmt)
     return Response(body, content_type=f"{media}; charset=utf-8")
 
 
