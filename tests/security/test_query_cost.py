@@ -92,12 +92,6 @@ def test_q4_runaway_queries_past_the_pool_are_turned_away_with_retry_after(
     assert max(pings) < 0.5, pings
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cheap work shares the query workers with runaway queries and waits for one, then"
-    " 503 (issue 15 item 2): src/innograph/query/workers.py, src/innograph/web/sparql.py,"
-    " src/innograph/web/resources.py",
-)
 def test_q4_cheap_requests_keep_their_latency_while_runaway_queries_hold_every_worker(
     small_pool: LiveServer,
 ) -> None:

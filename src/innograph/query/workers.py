@@ -177,7 +177,14 @@ class QueryWorkers:
     """A fixed number of worker processes, forked by multiprocessing's fork server (never by
     the threaded web process itself); one that runs past the limit is killed and replaced."""
 
-    def __init__(self, store_root: Path, size: int, queue_wait_s: float, test_functions: bool):
+    def __init__(
+        self,
+        store_root: Path,
+        size: int,
+        queue_wait_s: float,
+        test_functions: bool,
+        fast_lane_s: float = 0.0,
+    ):
         self._context = multiprocessing.get_context("forkserver")
         # Workers are forked from one clean process that has imported what they run: a new or
         # replacement worker starts in milliseconds, and the workers share those pages.
@@ -188,29 +195,69 @@ class QueryWorkers:
         self._idle: queue.Queue[_Worker] = queue.Queue()
         for _ in range(size):
             self._idle.put(self._new())
+        # The fast lane: one more worker, for a query that finds every other one busy. It
+        # gives each query ``fast_lane_s`` at most (then kills it and sends it to wait for the
+        # others), so however many runaway queries hold the pool, a cheap one is answered.
+        self._fast_lane_s = fast_lane_s
+        self._fast: queue.Queue[_Worker] = queue.Queue()
+        if fast_lane_s > 0:
+            self._fast.put(self._new())
 
     def _new(self) -> _Worker:
         return _Worker(self._context, self._store_root, self._test_functions)
 
-    def _replace(self, worker: _Worker) -> None:
+    def _replace(self, worker: _Worker, lane: queue.Queue[_Worker]) -> None:
         worker.kill()
-        self._idle.put(self._new())
+        lane.put(self._new())
 
     def run(self, request: QueryRequest, timeout_s: float) -> Answer:
         try:
-            worker = self._idle.get(timeout=self._queue_wait_s)
+            worker = self._idle.get_nowait()
         except queue.Empty:
-            raise ServerBusy(self._queue_wait_s) from None
+            fast = self._fast_lane(request, min(timeout_s, self._fast_lane_s), timeout_s)
+            if fast is not None:
+                return fast
+            try:
+                worker = self._idle.get(timeout=self._queue_wait_s)
+            except queue.Empty:
+                raise ServerBusy(self._queue_wait_s) from None
+        return self._unpack(self._ask(worker, self._idle, request, timeout_s))
+
+    def _fast_lane(self, request: QueryRequest, budget_s: float, timeout_s: float) -> Answer | None:
+        """The answer from the fast lane, or None when it is off, stays busy past the budget,
+        or the query needs more than the budget (it was killed there)."""
+        if budget_s <= 0:
+            return None
+        try:
+            worker = self._fast.get(timeout=budget_s)  # its query is killed by then at the latest
+        except queue.Empty:
+            return None
+        try:
+            return self._unpack(self._ask(worker, self._fast, request, budget_s))
+        except QueryTimeout:
+            if budget_s >= timeout_s:
+                raise  # the query's own limit: it is past it
+            return None  # not a cheap query after all: it waits for the pool like any other
+
+    def _ask(
+        self, worker: _Worker, lane: queue.Queue[_Worker], request: QueryRequest, timeout_s: float
+    ) -> tuple[str, Any]:
+        """Run on ``worker``, give it back to ``lane``; kill and replace it past the limit."""
         try:
             worker.connection.send(request)
             if not worker.connection.poll(timeout_s):
-                threading.Thread(target=self._replace, args=(worker,), daemon=True).start()
+                threading.Thread(target=self._replace, args=(worker, lane), daemon=True).start()
                 raise QueryTimeout(timeout_s)
             status, payload = worker.connection.recv()
         except (EOFError, OSError, BrokenPipeError):
-            threading.Thread(target=self._replace, args=(worker,), daemon=True).start()
+            threading.Thread(target=self._replace, args=(worker, lane), daemon=True).start()
             raise InnographError("the query worker stopped unexpectedly") from None
-        self._idle.put(worker)
+        lane.put(worker)
+        return status, payload
+
+    @staticmethod
+    def _unpack(reply: tuple[str, Any]) -> Answer:
+        status, payload = reply
         if status == "bad":
             raise QueryFailed(payload)
         if status == "error":
@@ -218,11 +265,12 @@ class QueryWorkers:
         return cast(Answer, payload)  # the worker sends an Answer with "ok"
 
     def close(self) -> None:
-        while True:
-            try:
-                self._idle.get_nowait().kill()
-            except queue.Empty:
-                return
+        for lane in (self._idle, self._fast):
+            while True:
+                try:
+                    lane.get_nowait().kill()
+                except queue.Empty:
+                    break
 
 
 # An answer that took the engine this long is kept at once; a quicker one only when it is asked
