@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pyoxigraph as ox
 from rdflib import Graph
@@ -36,10 +36,21 @@ from .validation.shapes import load_shapes
 from .vocab import data_dir, ontology, scheme_labels, vocabularies
 
 DEFAULT_PROFILES = Path("data/profiles")
-# Renders the documents kept with a version (the web's city pages) from the draft's store, given
-# the base IRI and the served version's documents it may keep (IRI -> the graphs each was made
-# from). The composition root (the CLI) passes the web's; a build without one keeps none.
-PageMaker = Callable[[ox.Store, str, Mapping[str, frozenset[str]]], store.documents.Made]
+
+
+class PageMaker(Protocol):
+    """Renders the documents kept with a version (the web's city pages) from the draft's store,
+    given the base IRI and the served version's documents it may keep (IRI -> the graphs each
+    was made from). The composition root (the CLI) passes the web's; a build without one keeps
+    none. ``fingerprint`` names what its output depends on besides the graphs (its templates,
+    the libraries that render them)."""
+
+    @property
+    def fingerprint(self) -> str: ...
+
+    def __call__(
+        self, source: ox.Store, base: str, reusable: Mapping[str, frozenset[str]]
+    ) -> store.documents.Made: ...
 
 
 @dataclass
@@ -137,15 +148,6 @@ def code_fingerprint(base: str) -> str:
     files = sorted(package.rglob("*.py")) + sorted(data_dir("ontology").rglob("*.ttl"))
     files += sorted(data_dir("shapes").glob("*.ttl"))
     for path in files:
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
-def documents_fingerprint(code: str) -> str:
-    """What a kept document depends on besides its graphs: the code and the page templates."""
-    digest = hashlib.sha256(code.encode())
-    for path in sorted(Path(__file__).resolve().parent.rglob("*.html")):
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
@@ -366,7 +368,7 @@ def build(
             )
         draft.keep_findings(results_of(own, across, mapped))
         if pages is not None:
-            kept = documents_fingerprint(fingerprint)
+            kept = hashlib.sha256(f"{fingerprint}|{pages.fingerprint}".encode()).hexdigest()
             draft.keep_documents(kept, pages(draft.store, base, draft.reusable_documents(kept)))
             lap("pages")
         report.version = draft.promote(manifest_of(report, mapped, fingerprint, base)).id

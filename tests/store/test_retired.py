@@ -33,7 +33,11 @@ def test_a_dropped_iri_is_recorded_and_one_that_comes_back_is_forgotten(
     draft = version(("urn:g:a", "city/a"), ("urn:g:a", "city/c"))
     before = {SPACE + "city/c": "v0", SPACE + "city/d": "v0"}  # c comes back, d stays gone
     retired.write(tmp_path, draft, served, "v1", before, SPACE, graphs)
-    assert retired.read(tmp_path) == {SPACE + "city/b": "v1", SPACE + "city/d": "v0"}
+    assert retired.read(tmp_path) == {
+        SPACE + "city/b": "v1",
+        SPACE + "city/d": "v0",
+        "urn:g:b": "v1",  # the graph itself is gone too
+    }
 
 
 def test_a_version_without_the_record_has_none(tmp_path: Path) -> None:

@@ -93,9 +93,15 @@ def test_an_iri_not_ours_or_not_there_is_refused(
 
 def test_bibtex_quotes_what_tex_would_read_as_markup() -> None:
     now = datetime(2026, 12, 4, tzinfo=UTC)
-    found = Citation(CITY, "R&D {50%} of_city", ("a.txt, line 3",), "v1", now, now, "http://x/")
+    url = "http://x/a_b%20c?d=1"
+    label = r"R&D {50%} of_city ~ x^2 \ y"
+    found = Citation(CITY, label, ("a.txt, line 3",), "v1", now, now, url)
     bib = found.bibtex()
-    assert r"title = {R\&D \{50\%\} of\_city}" in bib
+    assert (
+        r"title = {R\&D \{50\%\} of\_city \textasciitilde{} x\textasciicircum{}2"
+        r" \textbackslash{} y}"
+    ) in bib
+    assert f"url = {{{url}}}" in bib  # read verbatim by biblatex: not escaped
     assert bib.count("{") - bib.count(r"\{") == bib.count("}") - bib.count(r"\}")
 
 

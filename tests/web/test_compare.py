@@ -8,11 +8,12 @@ import csv
 import io
 import json
 import urllib.parse
+from pathlib import Path
 
 import pytest
 from test_resources import request
 
-from conftest import ROOT, LiveServer
+from conftest import ROOT, LiveServer, start_server, stop_server
 
 IG = "https://w3id.org/innograph/def/"
 WAVES = "https://w3id.org/innograph/vocab/survey-waves/"
@@ -174,3 +175,18 @@ def test_a_city_not_in_the_store_is_refused_side_by_side(fragments_server: LiveS
     status, _, body = request(fragments_server, "/compare.json?city=atlantis")
     assert status == 400
     assert json.loads(body)["error"].startswith("city: 'atlantis' is not in the data")
+
+
+def test_a_view_the_limits_would_cut_says_so_instead_of_counting_wrong(
+    fragments_store: Path,
+) -> None:
+    """Shares and changes counted from a cut answer would be wrong without a word: a 503 that
+    names the limits instead."""
+    server = start_server(fragments_store, {"INNOGRAPH_MAX_ROWS": "12"})
+    try:
+        replies = [request(server, path) for path in ("/compare.json", "/waves.json")]
+    finally:
+        stop_server(server)
+    for status, _, body in replies:
+        assert status == 503
+        assert "INNOGRAPH_MAX_ROWS=12" in json.loads(body)["error"]

@@ -124,17 +124,15 @@ class Draft:
         served = self._served.path if self._served is not None else None
         documents.write(self.folder, fingerprint, made, served)
 
-    def keep_findings(self, kept: list[findings.Result]) -> list[findings.Result]:
+    def keep_findings(self, kept: list[findings.Result]) -> None:
         """Keep what the shapes found in this draft: ``kept`` (found by this build) and, on a
-        rebuild, the served version's results for the profile graphs that did not change.
-        Returns them all."""
+        rebuild, the served version's results for the profile graphs that did not change."""
         carried: list[findings.Result] = []
         if self._served is not None and self._changed is not None:
             now = {g.value for g in self.store.named_graphs()}
             before = findings.read(self._served.path) or []
             carried = [r for r in before if r["graph"] in now and r["graph"] not in self._changed]
         findings.write(self.folder, carried + kept)
-        return carried + kept
 
     def close(self) -> None:
         if self._store is not None:

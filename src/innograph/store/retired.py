@@ -61,14 +61,21 @@ def write(
 ) -> None:
     """Record in ``folder`` the IRIs of ``space`` the served version has that the draft does
     not (looked for in ``graphs`` only, the graphs a rebuild changed or dropped; None: all),
-    with those retired before and still absent."""
+    the named graphs it drops, and those retired before and still absent."""
+    kept_graphs = {g.value for g in draft.named_graphs()}
+    dropped_graphs = {g.value for g in served.named_graphs()} - kept_graphs
     if graphs is None:  # a full build: compare the two versions' typed resources
-        now = _typed(draft, space)
+        now = _typed(draft, space) | kept_graphs
         retired = {iri: last for iri, last in before.items() if iri not in now}
         retired |= dict.fromkeys(_typed(served, space) - now, served_id)
     else:
-        retired = {iri: last for iri, last in before.items() if not _present(draft, iri)}
+        retired = {
+            iri: last
+            for iri, last in before.items()
+            if iri not in kept_graphs and not _present(draft, iri)
+        }
         for iri in _subjects(served, space, graphs):
             if not _present(draft, iri):
                 retired[iri] = served_id
+    retired |= dict.fromkeys(dropped_graphs, served_id)  # a named graph is published too
     write_atomically(folder / RETIRED_FILE, json.dumps(retired, indent=1, sort_keys=True).encode())

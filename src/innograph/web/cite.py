@@ -16,7 +16,7 @@ from ..errors import UsageError
 from ..query.resources import citation_query
 from ..query.served import VersionFacts
 from .rendering import local_path
-from .resources import NotFound, absolute, rows
+from .resources import absolute, refuse_unknown, rows
 from .runtime import current as runtime
 
 blueprint = Blueprint("cite", __name__)
@@ -63,7 +63,8 @@ class Citation:
             "urldate": f"{self.accessed:%Y-%m-%d}",
         }
         body = ",\n".join(
-            f"  {name} = {{{_bibtex_escape(value)}}}" for name, value in fields.items()
+            f"  {name} = {{{_bibtex_url(value) if name == 'url' else _bibtex_escape(value)}}}"
+            for name, value in fields.items()
         )
         return f"@misc{{{key},\n{body}\n}}\n"
 
@@ -85,9 +86,26 @@ class Citation:
         ]
 
 
+TEX_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    **{c: "\\" + c for c in "{}%&$#_"},
+}
+
+
 def _bibtex_escape(text: str) -> str:
-    """Braces balanced and TeX's special characters quoted."""
-    return re.sub(r"([{}%&$#_^~\\])", r"\\\1", text)
+    r"""TeX's special characters written as text, never read as markup.
+
+    >>> print(_bibtex_escape(r"R&D ~ 50% \ x^2"))
+    R\&D \textasciitilde{} 50\% \textbackslash{} x\textasciicircum{}2
+    """
+    return "".join(TEX_SPECIAL.get(c, c) for c in text)
+
+
+def _bibtex_url(url: str) -> str:
+    """A URL as biblatex and hyperref read it (verbatim): only its braces would end the field."""
+    return url.replace("{", "%7B").replace("}", "%7D")
 
 
 def citation(version: VersionFacts, iri: str) -> Citation:
@@ -96,9 +114,11 @@ def citation(version: VersionFacts, iri: str) -> Citation:
             f"iri: {iri[:200]!r} is not an IRI of this dataset; give the IRI of a resource,"
             f" e.g. {version.base_iri}id/city/…"
         )
-    found = rows(version, citation_query(iri))  # local_path admits only minted IRIs' characters
+    found = rows(
+        version, citation_query(iri), whole=True
+    )  # local_path admits only minted IRIs' characters
     if not found and iri not in version.graphs:
-        raise NotFound(f"iri: nothing is said about {iri} in this version")
+        refuse_unknown("iri", iri, version)
     label = next((r["label"] for r in found if "label" in r), iri.rsplit("/", 1)[-1])
     label = label if len(label) <= LONGEST else label[: LONGEST - 1].rstrip() + "…"
     sources = sorted(

@@ -40,7 +40,7 @@ def _allowed(version: VersionFacts, facet: compare.Facet) -> dict[str, tuple[str
     """key -> (IRI, label) of what ``facet`` can take in the served version (once per version)."""
 
     def ask() -> dict[str, tuple[str, str]]:
-        found = rows(version, compare.values_query(facet))
+        found = rows(version, compare.values_query(facet), whole=True)
         return {key(r["value"]): (r["value"], r.get("label", key(r["value"]))) for r in found}
 
     return runtime().per_version(version, f"compare:{facet.name}", ask)
@@ -48,7 +48,9 @@ def _allowed(version: VersionFacts, facet: compare.Facet) -> dict[str, tuple[str
 
 def _countries(version: VersionFacts) -> list[str]:
     return runtime().per_version(
-        version, "compare:countries", lambda: [r["value"] for r in rows(version, compare.COUNTRIES)]
+        version,
+        "compare:countries",
+        lambda: [r["value"] for r in rows(version, compare.COUNTRIES, whole=True)],
     )
 
 
@@ -93,12 +95,15 @@ def _compared(
 ) -> tuple[dict[str, str], list[compare.AspectShares], dict[str, str]]:
     concepts, country, band, shown = _chosen(version)
     pattern = compare.chosen_pattern(concepts, country, band)
-    profiles = rows(version, compare.cities_query(pattern))
+    profiles = rows(version, compare.cities_query(pattern), whole=True)
     names = {r["city"]: r["name"] for r in profiles}
     cut = {c for c in names if all(r["cut"] == "true" for r in profiles if r["city"] == c)}
     found = [
         compare.shares(
-            aspect.title, names, cut, rows(version, compare.choices_query(pattern, aspect))
+            aspect.title,
+            names,
+            cut,
+            rows(version, compare.choices_query(pattern, aspect), whole=True),
         )
         for aspect in compare.ASPECTS
     ]
@@ -109,7 +114,7 @@ def _known_cities(version: VersionFacts) -> dict[str, tuple[str, str]]:
     """key (``denver-us``) -> (IRI, name) of every city with a profile (once per version)."""
 
     def ask() -> dict[str, tuple[str, str]]:
-        found = rows(version, compare.CITIES)
+        found = rows(version, compare.CITIES, whole=True)
         return {r["city"].rsplit("/id/city/", 1)[-1]: (r["city"], r["name"]) for r in found}
 
     return runtime().per_version(version, "compare:cities", ask)
@@ -131,10 +136,12 @@ def _peers(version: VersionFacts) -> tuple[list[tuple[str, str]], list[compare.S
             keys.append(found)
     cities = [known[k][0] for k in keys]
     pattern = compare.peers_pattern(cities)
-    profiles = rows(version, compare.cities_query(pattern))
+    profiles = rows(version, compare.cities_query(pattern), whole=True)
     cut = {c for c in cities if all(r["cut"] == "true" for r in profiles if r["city"] == c)}
     sides = [
-        compare.side_by_side(a.title, cities, cut, rows(version, compare.choices_query(pattern, a)))
+        compare.side_by_side(
+            a.title, cities, cut, rows(version, compare.choices_query(pattern, a), whole=True)
+        )
         for a in compare.ASPECTS
     ]
     return [known[k] for k in keys], sides

@@ -23,7 +23,7 @@ from ..query.served import VersionFacts, kept_findings
 from ..vocab import IG, PREFIXES
 from .dataset import FORMATS
 from .rendering import DOCUMENTS, local_path, page_links
-from .resources import NotFound, absolute, negotiated, public, rows
+from .resources import NotFound, absolute, negotiated, public, refuse_unknown, rows
 from .runtime import current as runtime
 
 blueprint = Blueprint("conformance", __name__)
@@ -49,12 +49,14 @@ def _target(version: VersionFacts) -> tuple[str | None, set[str]]:
     # local_path admits only the characters of minted IRIs: safe inside <…>
     said = rows(
         version,
-        f"SELECT ?profile WHERE {{ {{ <{target}> ?p ?o }} UNION {{ ?s ?p <{target}> }}"
-        f" OPTIONAL {{ ?profile <{IG}city> <{target}> }} }}",
+        f"SELECT ?p WHERE {{ {{ <{target}> ?p ?o }} UNION {{ ?s ?p <{target}> }} }} LIMIT 1",
     )
     if not said and target not in version.graphs:
-        raise NotFound(f"target: nothing is said about {target} in this version")
-    return target, {target, *(row["profile"] for row in said if "profile" in row)}
+        refuse_unknown("target", target, version)
+    found = rows(
+        version, f"SELECT DISTINCT ?profile WHERE {{ ?profile <{IG}city> <{target}> }}", whole=True
+    )
+    return target, {target, *(row["profile"] for row in found)}
 
 
 def _format(suffix: str | None) -> str:

@@ -10,10 +10,14 @@ keeps the served version's page.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 from collections import defaultdict
 from collections.abc import Mapping
+from functools import cached_property
+from importlib.metadata import version
+from pathlib import Path
 
 import pyoxigraph as ox
 from flask import Flask
@@ -28,7 +32,30 @@ from .rendering import local_path, page_body
 _templates = Flask(__package__ or "innograph.web")
 
 
-def city_pages(
+class CityPages:
+    """``pipeline.PageMaker`` for city pages; its fingerprint names the templates and the
+    libraries that render them, so that a page made by other ones is rendered again."""
+
+    @cached_property
+    def fingerprint(self) -> str:
+        digest = hashlib.sha256()
+        for package in ("flask", "jinja2", "markupsafe"):
+            digest.update(f"{package}={version(package)};".encode())
+        folder = Path(__file__).resolve().parent / "templates"
+        for path in sorted(folder.glob("*.html")):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        return digest.hexdigest()
+
+    def __call__(
+        self, source: ox.Store, base: str, reusable: Mapping[str, frozenset[str]]
+    ) -> dict[str, tuple[frozenset[str], bytes | None]]:
+        return render_city_pages(source, base, reusable)
+
+
+city_pages = CityPages()
+
+
+def render_city_pages(
     source: ox.Store, base: str, reusable: Mapping[str, frozenset[str]]
 ) -> dict[str, tuple[frozenset[str], bytes | None]]:
     """Every city's page, as ``store.documents`` keeps it: IRI -> (the graphs it was made from,
@@ -48,13 +75,15 @@ def city_pages(
 
 def city_page(source: ox.Store, base: str, city: str, labels: bytes) -> bytes:
     """One city's page with its slots, and what filling them needs: the count of links to the
-    city (for the ``Link`` header) and the concepts it chose in each compared question."""
+    city (for the ``Link`` header), the concepts it chose in each compared question, and the
+    rows and bytes its queries answered (a server with lower limits renders it per request)."""
     described = _ntriples(source, document_query(city, 1))
     found = description(city, described)
     count = len(found.inbound)
     if count >= INBOUND_PAGE:
         count = int(next(iter(_solutions(source, inbound_count_query(city))))["links"].value)
-    profiles = city_profiles(city, _ntriples(source, city_query(city)) + labels)
+    statements = _ntriples(source, city_query(city))
+    profiles = city_profiles(city, statements + labels)
     path = local_path(city, base)
     assert path is not None, f"{city}: not an IRI of this dataset"
     html = page_body(found, base, None, path, 1, count, described, False, profiles)
@@ -64,6 +93,10 @@ def city_page(source: ox.Store, base: str, city: str, labels: bytes) -> bytes:
     }
     kept = {"iri": city, "count": count, "chosen": chosen, "html": html}
     kept["profiles"] = [view.iri for view in profiles]  # whose validation the footer tells
+    # what a page rendered per request would need of the server's limits to be the same
+    answers = (described, statements, labels)
+    kept["rows"] = max(answer.count(b"\n") for answer in answers)
+    kept["bytes"] = max(len(answer) for answer in answers)
     return json.dumps(kept).encode()
 
 

@@ -23,7 +23,7 @@ from ..query.served import VersionFacts
 from ..vocab import data_dir
 from .cite import of_page
 from .negotiation import media_type
-from .resources import NotFound, _ask, absolute, rows
+from .resources import NotFound, absolute, ask, rows, solutions
 from .runtime import current as runtime
 
 blueprint = Blueprint("queries", __name__)
@@ -42,7 +42,7 @@ def allowed(version: VersionFacts, parameter: canned.Parameter) -> tuple[canned.
         version,
         f"canned {parameter.kind} {parameter.scheme}",
         lambda: canned.choices(
-            parameter, rows(version, canned.choices_query(parameter)), version.base_iri
+            parameter, rows(version, canned.choices_query(parameter), whole=True), version.base_iri
         ),
     )
 
@@ -76,7 +76,7 @@ def query_page(name: str) -> Response:
     chosen = _chosen(query, version)
     text = canned.bind(query, chosen)
     inspect_query(text)  # our own text, checked as /sparql checks any
-    answer = _ask(version, text, "json" if fmt == "html" else fmt)
+    answer = ask(version, text, "json" if fmt == "html" else fmt)
     headers = {"X-Result-Rows": str(answer.rows)}
     if answer.truncated:
         settings = runtime().settings
@@ -98,7 +98,7 @@ def query_page(name: str) -> Response:
         allowed={p.name: allowed(version, p) for p in query.parameters},
         chosen=chosen,
         names=json.loads(answer.body).get("head", {}).get("vars", []),
-        table=rows(version, text),  # the answer just cached
+        table=solutions(answer),
         cut=answer.truncated,
         text=text,
         downloads={

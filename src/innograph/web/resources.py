@@ -13,12 +13,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from typing import Any
+from typing import Any, NoReturn
 
 from flask import Blueprint, Response, render_template, request
 
 from .. import __version__
-from ..errors import UsageError
+from ..errors import InnographError, UsageError
 from ..query.profiles import (
     COMPARED,
     ProfileView,
@@ -80,6 +80,19 @@ class NotFound(UsageError):
     http_status = 404
 
 
+class Gone(UsageError):
+    http_status = 410
+
+
+def refuse_unknown(name: str, iri: str, version: VersionFacts) -> NoReturn:
+    """A parameter naming an IRI the served version does not have: 410 when an earlier version
+    published it, else 404."""
+    last = retired_from(version, iri)
+    if last is not None:
+        raise Gone(f"{name}: {iri} was published by store version {last} and is gone from this one")
+    raise NotFound(f"{name}: nothing is said about {iri} in this version")
+
+
 def public(path: str) -> str:
     """A path on this server as the public sees it: under INNOGRAPH_PUBLIC_BASE when set (a
     deployment behind a proxy), else as it is (clients resolve it against the request)."""
@@ -117,7 +130,7 @@ def negotiated() -> str:
     return ACCEPTED[best]
 
 
-def _ask(version: VersionFacts, text: str, fmt: str, prefixed: bool = False) -> Answer:
+def ask(version: VersionFacts, text: str, fmt: str, prefixed: bool = False) -> Answer:
     """One query through the workers and the answer cache, as /sparql runs it."""
     settings = runtime().settings
     query = QueryRequest(
@@ -135,14 +148,34 @@ def _ask(version: VersionFacts, text: str, fmt: str, prefixed: bool = False) -> 
     return answer
 
 
-def rows(version: VersionFacts, text: str) -> list[dict[str, str]]:
-    """A SELECT's solutions as plain values (for pages)."""
-    bindings = json.loads(_ask(version, text, "json").body)["results"]["bindings"]
+class AnswerCut(InnographError):
+    """A view that counts or compares needs the whole answer, and the server's limits cut it."""
+
+    http_status = 503
+
+
+def solutions(answer: Answer) -> list[dict[str, str]]:
+    """A JSON SELECT answer's solutions as plain values."""
+    bindings = json.loads(answer.body)["results"]["bindings"]
     return [{name: value["value"] for name, value in row.items()} for row in bindings]
 
 
+def rows(version: VersionFacts, text: str, whole: bool = False) -> list[dict[str, str]]:
+    """A SELECT's solutions as plain values (for pages). ``whole``: the view counts or
+    compares them, so an answer cut at the server's limits is an error, never a wrong count."""
+    answer = ask(version, text, "json")
+    if whole and answer.truncated:
+        settings = runtime().settings
+        raise AnswerCut(
+            f"this view needs more than the server's limits give one query"
+            f" (INNOGRAPH_MAX_ROWS={settings.max_rows},"
+            f" INNOGRAPH_MAX_RESULT_BYTES={settings.max_result_bytes}); narrow it, or raise them"
+        )
+    return solutions(answer)
+
+
 def _inbound_count(version: VersionFacts, iri: str) -> int:
-    body = _ask(version, inbound_count_query(iri), "json").body
+    body = ask(version, inbound_count_query(iri), "json").body
     bindings = json.loads(body)["results"]["bindings"]
     return int(bindings[0]["links"]["value"]) if bindings else 0
 
@@ -243,7 +276,7 @@ def resource(space: str, rest: str) -> Response:
     ontology = iri == str(IG)  # the namespace: the whole ontology, and its documentation
     query = graph_query(f"{version.base_iri}graph/ontology") if ontology else None
     query = query or document_query(iri, page)
-    described = _ask(version, query, "ntriples")
+    described = ask(version, query, "ntriples")
     found = description(iri, described.body)
     # the document holds up to a page of links to the resource: only a full page needs a count
     full = len(found.inbound) >= INBOUND_PAGE or page > 1
@@ -258,7 +291,7 @@ def resource(space: str, rest: str) -> Response:
         return Response(status=303, headers={"Location": public(located)})
     headers["Link"] = ", ".join(_links(path, fmt, page, pages, view))
     if writer is not None:
-        answer = _ask(version, query, writer, prefixed=True)
+        answer = ask(version, query, writer, prefixed=True)
         _truncated(headers, answer)
         if answer.encoding:
             headers["Content-Encoding"] = answer.encoding
@@ -269,7 +302,7 @@ def resource(space: str, rest: str) -> Response:
         cut = _truncated(headers, described)
         body = _ontology_page(version, described.body, path, cut)
     elif f"{IG}City" in found.types.get(iri, []) and page == 1 and not view:
-        city = _ask(version, city_query(iri), "ntriples")
+        city = ask(version, city_query(iri), "ntriples")
         labels = runtime().per_version(version, "labels", lambda: _survey_labels(version))
         profiles = city_profiles(iri, city.body + labels.body)
         charts = [
@@ -301,14 +334,24 @@ def resource(space: str, rest: str) -> Response:
 
 
 def _built_page(version: VersionFacts, iri: str) -> dict[str, Any] | None:
-    """The page rendered for ``iri`` when the version was built (cities only), or None."""
+    """The page rendered for ``iri`` when the version was built (cities only), or None; None
+    too when the server's limits are lower than its queries needed: rendered per request, the
+    page then says what the limits cut, as every other page does."""
     kept = kept_document(version, iri)
-    return None if kept is None else json.loads(kept)
+    if kept is None:
+        return None
+    built: dict[str, Any] = json.loads(kept)
+    settings = runtime().settings
+    if settings.max_rows < built.get("rows", 0) or settings.max_result_bytes < built.get(
+        "bytes", 0
+    ):
+        return None
+    return built
 
 
 def _survey_labels(version: VersionFacts) -> Answer:
     """The labels of the survey's concepts: the same for every city page."""
-    return _ask(version, labels_query(f"{version.base_iri}graph/vocabularies"), "ntriples")
+    return ask(version, labels_query(f"{version.base_iri}graph/vocabularies"), "ntriples")
 
 
 def _compared(version: VersionFacts, prop: str) -> list[dict[str, str]]:

@@ -22,7 +22,9 @@ COLUMNS = ("city", "name", "aspect", "item", "label", "status", "earlier", "late
 
 
 def _changes(version: VersionFacts) -> list[CityWaves]:
-    return runtime().per_version(version, "waves", lambda: compare(rows(version, waves_query())))
+    return runtime().per_version(
+        version, "waves", lambda: compare(rows(version, waves_query(), whole=True))
+    )
 
 
 def _shares(version: VersionFacts) -> tuple[list[str], list[tuple[str, dict[str, str]]]]:
@@ -33,7 +35,7 @@ def _shares(version: VersionFacts) -> tuple[list[str], list[tuple[str, dict[str,
     def ask() -> tuple[list[str], list[tuple[str, dict[str, str]]]]:
         text = (data_dir("queries") / "survey-wide-shares.rq").read_text(encoding="utf-8")
         quoted: dict[str, dict[str, list[str]]] = {}
-        for row in rows(version, text):
+        for row in rows(version, text, whole=True):
             cell = quoted.setdefault(row["statement"], {}).setdefault(row["siteVersion"], [])
             cell.append(f"{row['share']} ({row['wave']}: {row['profiles']} profile(s))")
         sites = sorted({site for cells in quoted.values() for site in cells})
