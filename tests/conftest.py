@@ -5,10 +5,12 @@ the seed, the real fragments, their flattened renderings) and served by the prod
 from __future__ import annotations
 
 import dataclasses
+import http.server
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -253,3 +255,36 @@ def fragments_server(fragments_store: Path) -> Iterator[LiveServer]:
     server = start_server(fragments_store)
     yield server
     stop_server(server)
+
+
+class Canary:
+    """An HTTP server on 127.0.0.1 that records every request (method, path) it gets and
+    answers each with ``body`` (the outbound-access tests: nothing may reach it)."""
+
+    def __init__(self, body: bytes, media_type: str) -> None:
+        hits: list[tuple[str, str]] = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _record(self) -> None:
+                hits.append((self.command, self.path))
+                self.send_response(200)
+                self.send_header("Content-Type", media_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = do_HEAD = _record
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.hits = hits
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)

@@ -13,13 +13,13 @@ import http.server
 import json
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import conftest
 from conftest import ROOT, SEED
 
 # Markup a hostile page prints: a script, a script end inside JSON-LD, an event handler.
@@ -29,32 +29,11 @@ PAYLOAD = (
 )
 
 
-class Canary:
-    """An HTTP server on 127.0.0.1 that records every request (method, path) it gets."""
+class Canary(conftest.Canary):
+    """A canary that answers Turtle (what a fetched FROM, LOAD or owl:imports would read)."""
 
     def __init__(self) -> None:
-        hits: list[tuple[str, str]] = []
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def _record(self) -> None:
-                hits.append((self.command, self.path))
-                body = b"@prefix ex: <urn:canary:> . ex:s ex:p ex:o .\n"
-                self.send_response(200)
-                self.send_header("Content-Type", "text/turtle")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            do_GET = do_POST = do_HEAD = _record
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.hits = hits
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        super().__init__(b"@prefix ex: <urn:canary:> . ex:s ex:p ex:o .\n", "text/turtle")
 
     def silent(self) -> bool:
         """No request reached the canary; then proves that one would have been seen."""
@@ -63,11 +42,6 @@ class Canary:
         fetch(f"{self.url}/self-check")
         assert self.hits[-1] == ("GET", "/self-check"), self.hits
         return quiet
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from webcheck import (
     post_query,
 )
 
-from conftest import LIVE_MAX_RESULT_BYTES, LiveServer, start_server, stop_server
+from conftest import LIVE_MAX_RESULT_BYTES, Canary, LiveServer, start_server, stop_server
 
 LIMIT_S = 3.0  # live_server's INNOGRAPH_QUERY_TIMEOUT_S
 STRICT_LIMIT_S = 2.0
@@ -204,43 +204,12 @@ def test_an_unknown_function_never_shows_a_traceback(strict_server: LiveServer) 
 
 # --- (e) no outbound access: SERVICE, FROM, LOAD --------------------------------------------
 
-
-class Canary:
-    """An HTTP server on 127.0.0.1 that records every request it gets."""
-
-    def __init__(self) -> None:
-        hits: list[tuple[str, str]] = []
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def _record(self) -> None:
-                hits.append((self.command, self.path))
-                body = b'{"head":{"vars":[]},"results":{"bindings":[{}]}}'
-                self.send_response(200)
-                self.send_header("Content-Type", "application/sparql-results+json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            do_GET = do_POST = do_HEAD = _record
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.hits = hits
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
+SPARQL_JSON = "application/sparql-results+json"  # what a SERVICE call would read
 
 
 @pytest.fixture
 def canary() -> Iterator[Canary]:
-    bird = Canary()
+    bird = Canary(b'{"head":{"vars":[]},"results":{"bindings":[{}]}}', SPARQL_JSON)
     yield bird
     bird.close()
 

@@ -123,6 +123,21 @@ CITIES = PREFIXES + (
 )
 
 
+def _folded(rows: list[dict[str, str]]) -> tuple[dict[str, set[str]], dict[str, str], set[str]]:
+    """``choices_query``'s rows as: city -> the concepts it chose, concept -> its label, and
+    the cities whose page says an explicit no."""
+    chose: dict[str, set[str]] = defaultdict(set)
+    labels: dict[str, str] = {}
+    said_no: set[str] = set()
+    for row in rows:
+        if "concept" in row:
+            chose[row["city"]].add(row["concept"])
+            labels[row["concept"]] = row.get("label", row["concept"].rsplit("/", 1)[-1])
+        if row.get("no") == "true":
+            said_no.add(row["city"])
+    return chose, labels, said_no
+
+
 @dataclass
 class Side:
     """One aspect for cities side by side: each option any of them chose, and who chose it."""
@@ -135,15 +150,8 @@ class Side:
 
 def side_by_side(title: str, cities: list[str], cut: set[str], rows: list[dict[str, str]]) -> Side:
     """``choices_query``'s rows over the peers' profiles, as one row per option."""
-    chosen: dict[str, set[str]] = {city: set() for city in cities}
-    labels: dict[str, str] = {}
-    said_no: set[str] = set()
-    for row in rows:
-        if "concept" in row:
-            chosen[row["city"]].add(row["concept"])
-            labels[row["concept"]] = row.get("label", row["concept"].rsplit("/", 1)[-1])
-        if row.get("no") == "true":
-            said_no.add(row["city"])
+    chose, labels, said_no = _folded(rows)
+    chosen = {city: chose.get(city, set()) for city in cities}
     silent = {
         city: "says no" if city in said_no else "page stops early" if city in cut else "not stated"
         for city in cities
@@ -203,15 +211,7 @@ def shares(
 ) -> AspectShares:
     """One aspect's shares over the chosen cities (``names``: city -> name; ``cut``: cities
     whose every chosen profile stops early), from ``choices_query``'s rows."""
-    chose: dict[str, set[str]] = defaultdict(set)
-    labels: dict[str, str] = {}
-    said_no: set[str] = set()
-    for row in rows:
-        if "concept" in row:
-            chose[row["city"]].add(row["concept"])
-            labels[row["concept"]] = row.get("label", row["concept"].rsplit("/", 1)[-1])
-        if row.get("no") == "true":
-            said_no.add(row["city"])
+    chose, labels, said_no = _folded(rows)
     answered = {city for city in names if chose.get(city)}
     result = AspectShares(title, len(names), len(answered))
     for city in sorted(set(names) - answered, key=lambda c: names[c].casefold()):

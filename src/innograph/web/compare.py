@@ -90,6 +90,12 @@ def _chosen(version: VersionFacts) -> tuple[dict[str, str], str | None, str | No
     return concepts, literal, band, shown
 
 
+def _cut(profiles: list[dict[str, str]]) -> set[str]:
+    """The cities every one of whose chosen profiles stops early (``cities_query``'s rows)."""
+    whole = {r["city"] for r in profiles if r["cut"] != "true"}
+    return {r["city"] for r in profiles} - whole
+
+
 def _compared(
     version: VersionFacts,
 ) -> tuple[dict[str, str], list[compare.AspectShares], dict[str, str]]:
@@ -97,7 +103,7 @@ def _compared(
     pattern = compare.chosen_pattern(concepts, country, band)
     profiles = rows(version, compare.cities_query(pattern), whole=True)
     names = {r["city"]: r["name"] for r in profiles}
-    cut = {c for c in names if all(r["cut"] == "true" for r in profiles if r["city"] == c)}
+    cut = _cut(profiles)
     found = [
         compare.shares(
             aspect.title,
@@ -137,7 +143,7 @@ def _peers(version: VersionFacts) -> tuple[list[tuple[str, str]], list[compare.S
     cities = [known[k][0] for k in keys]
     pattern = compare.peers_pattern(cities)
     profiles = rows(version, compare.cities_query(pattern), whole=True)
-    cut = {c for c in cities if all(r["cut"] == "true" for r in profiles if r["city"] == c)}
+    cut = _cut(profiles)
     sides = [
         compare.side_by_side(
             a.title, cities, cut, rows(version, compare.choices_query(pattern, a), whole=True)

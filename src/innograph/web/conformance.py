@@ -23,7 +23,7 @@ from ..query.served import VersionFacts, kept_findings
 from ..vocab import IG, PREFIXES
 from .dataset import FORMATS
 from .rendering import DOCUMENTS, local_path, page_links
-from .resources import NotFound, absolute, negotiated, public, refuse_unknown, rows
+from .resources import NotFound, absolute, negotiated, refuse_unknown, rows
 from .runtime import current as runtime
 
 blueprint = Blueprint("conformance", __name__)
@@ -127,7 +127,6 @@ def validate(suffix: str | None = None) -> Response:
             results=results,
             conforms=conforms,
             link=page_links(version.base_iri),
-            public=public,
         )
         return Response(page, content_type=f"{media}; charset=utf-8", headers=headers)
     triples = report_triples(results, report, conforms)
