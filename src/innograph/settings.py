@@ -62,12 +62,12 @@ class Settings:
         "INNOGRAPH_QUEUE_WAIT_S",
         "How long a request waits for a free query worker before a 503 with Retry-After.",
     )
-    fast_lane_s: float = setting(
+    long_query_s: float = setting(
         0.25,
-        "INNOGRAPH_FAST_LANE_S",
-        "Seconds a query may run in the fast lane, one more query worker for queries that find"
-        " the others busy (past it, it waits for them); runaway queries cannot starve cheap"
-        " ones. 0 turns it off.",
+        "INNOGRAPH_LONG_QUERY_S",
+        "A query still running after this many seconds is a long one: a new query worker takes"
+        " its place, so long queries never hold up the others; at most INNOGRAPH_QUERY_WORKERS"
+        " long ones run at once (one more is a 503). 0 turns this off.",
     )
     cache_max_age_s: int = setting(
         60, "INNOGRAPH_CACHE_MAX_AGE_S", "Cache-Control max-age of answers, in seconds."

@@ -15,6 +15,7 @@ import queue
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -174,8 +175,13 @@ class _Worker:
 
 
 class QueryWorkers:
-    """A fixed number of worker processes, forked by multiprocessing's fork server (never by
-    the threaded web process itself); one that runs past the limit is killed and replaced."""
+    """Worker processes, forked by multiprocessing's fork server (never by the threaded web
+    process itself); one that runs past the limit is killed and replaced.
+
+    ``size`` workers take queries. A query still running after ``long_query_s`` is a long one:
+    it keeps its process, and a new worker takes its place, so that however many long queries
+    run, ``size`` workers stay for the others (lookups, documents, pages). At most ``size`` long
+    queries run at once; one more is stopped and answered 503 (busy)."""
 
     def __init__(
         self,
@@ -183,7 +189,7 @@ class QueryWorkers:
         size: int,
         queue_wait_s: float,
         test_functions: bool,
-        fast_lane_s: float = 0.0,
+        long_query_s: float = 0.0,
     ):
         self._context = multiprocessing.get_context("forkserver")
         # Workers are forked from one clean process that has imported what they run: a new or
@@ -192,68 +198,57 @@ class QueryWorkers:
         self._store_root = store_root
         self._test_functions = test_functions
         self._queue_wait_s = queue_wait_s
+        self._size = size
+        self._long_query_s = long_query_s
+        self._long = threading.BoundedSemaphore(size)  # places for long queries
         self._idle: queue.Queue[_Worker] = queue.Queue()
         for _ in range(size):
             self._idle.put(self._new())
-        # The fast lane: one more worker, for a query that finds every other one busy. It
-        # gives each query ``fast_lane_s`` at most (then kills it and sends it to wait for the
-        # others), so however many runaway queries hold the pool, a cheap one is answered.
-        self._fast_lane_s = fast_lane_s
-        self._fast: queue.Queue[_Worker] = queue.Queue()
-        if fast_lane_s > 0:
-            self._fast.put(self._new())
 
     def _new(self) -> _Worker:
         return _Worker(self._context, self._store_root, self._test_functions)
 
-    def _replace(self, worker: _Worker, lane: queue.Queue[_Worker]) -> None:
+    def _replace(self, worker: _Worker) -> None:
         worker.kill()
-        lane.put(self._new())
+        self._idle.put(self._new())
 
     def run(self, request: QueryRequest, timeout_s: float) -> Answer:
         try:
-            worker = self._idle.get_nowait()
+            worker = self._idle.get(timeout=self._queue_wait_s)
         except queue.Empty:
-            fast = self._fast_lane(request, min(timeout_s, self._fast_lane_s), timeout_s)
-            if fast is not None:
-                return fast
-            try:
-                worker = self._idle.get(timeout=self._queue_wait_s)
-            except queue.Empty:
-                raise ServerBusy(self._queue_wait_s) from None
-        return self._unpack(self._ask(worker, self._idle, request, timeout_s))
-
-    def _fast_lane(self, request: QueryRequest, budget_s: float, timeout_s: float) -> Answer | None:
-        """The answer from the fast lane, or None when it is off, stays busy past the budget,
-        or the query needs more than the budget (it was killed there)."""
-        if budget_s <= 0:
-            return None
-        try:
-            worker = self._fast.get(timeout=budget_s)  # its query is killed by then at the latest
-        except queue.Empty:
-            return None
-        try:
-            return self._unpack(self._ask(worker, self._fast, request, budget_s))
-        except QueryTimeout:
-            if budget_s >= timeout_s:
-                raise  # the query's own limit: it is past it
-            return None  # not a cheap query after all: it waits for the pool like any other
-
-    def _ask(
-        self, worker: _Worker, lane: queue.Queue[_Worker], request: QueryRequest, timeout_s: float
-    ) -> tuple[str, Any]:
-        """Run on ``worker``, give it back to ``lane``; kill and replace it past the limit."""
+            raise ServerBusy(self._queue_wait_s) from None
+        long_s = self._long_query_s
+        quick_s = long_s if 0 < long_s < timeout_s else timeout_s
         try:
             worker.connection.send(request)
-            if not worker.connection.poll(timeout_s):
-                threading.Thread(target=self._replace, args=(worker, lane), daemon=True).start()
-                raise QueryTimeout(timeout_s)
-            status, payload = worker.connection.recv()
+            if worker.connection.poll(quick_s):
+                reply = worker.connection.recv()
+                self._idle.put(worker)
+                return self._unpack(reply)
         except (EOFError, OSError, BrokenPipeError):
-            threading.Thread(target=self._replace, args=(worker, lane), daemon=True).start()
+            self._in_background(self._replace, worker)
             raise InnographError("the query worker stopped unexpectedly") from None
-        lane.put(worker)
-        return status, payload
+        if quick_s >= timeout_s:
+            self._in_background(self._replace, worker)
+            raise QueryTimeout(timeout_s)
+        # A long query: it keeps its process, a new worker takes its place in the pool.
+        if not self._long.acquire(blocking=False):  # as many long queries as workers already
+            self._in_background(self._replace, worker)
+            raise ServerBusy(self._queue_wait_s)
+        self._in_background(lambda: self._idle.put(self._new()))
+        try:
+            if not worker.connection.poll(timeout_s - quick_s):
+                raise QueryTimeout(timeout_s)
+            return self._unpack(worker.connection.recv())
+        except (EOFError, OSError, BrokenPipeError):
+            raise InnographError("the query worker stopped unexpectedly") from None
+        finally:
+            self._long.release()
+            self._in_background(worker.kill)  # its place in the pool was filled
+
+    @staticmethod
+    def _in_background(work: Callable[..., object], *args: object) -> None:
+        threading.Thread(target=work, args=args, daemon=True).start()
 
     @staticmethod
     def _unpack(reply: tuple[str, Any]) -> Answer:
@@ -265,12 +260,11 @@ class QueryWorkers:
         return cast(Answer, payload)  # the worker sends an Answer with "ok"
 
     def close(self) -> None:
-        for lane in (self._idle, self._fast):
-            while True:
-                try:
-                    lane.get_nowait().kill()
-                except queue.Empty:
-                    break
+        while True:
+            try:
+                self._idle.get_nowait().kill()
+            except queue.Empty:
+                return
 
 
 # An answer that took the engine this long is kept at once; a quicker one only when it is asked

@@ -69,7 +69,7 @@ class Runtime:
             if self._workers is None:
                 s = self.settings
                 self._workers = QueryWorkers(
-                    s.store, s.query_workers, s.queue_wait_s, s.test_functions, s.fast_lane_s
+                    s.store, s.query_workers, s.queue_wait_s, s.test_functions, s.long_query_s
                 )
             return self._workers
 
