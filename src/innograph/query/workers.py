@@ -9,8 +9,10 @@ version, query and format: a version never changes, so neither does its answer.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
+import os
 import queue
 import threading
 import time
@@ -174,6 +176,9 @@ class _Worker:
         self.connection.close()
 
 
+LONG_QUERY_NICENESS = 19  # a long query's process runs when nothing quicker wants the CPU
+
+
 class QueryWorkers:
     """Worker processes, forked by multiprocessing's fork server (never by the threaded web
     process itself); one that runs past the limit is killed and replaced.
@@ -236,6 +241,8 @@ class QueryWorkers:
             self._in_background(self._replace, worker)
             raise ServerBusy(self._queue_wait_s)
         self._in_background(lambda: self._idle.put(self._new()))
+        with contextlib.suppress(OSError):  # the CPU goes to the quick ones first
+            os.setpriority(os.PRIO_PROCESS, worker.process.pid, LONG_QUERY_NICENESS)
         try:
             if not worker.connection.poll(timeout_s - quick_s):
                 raise QueryTimeout(timeout_s)
