@@ -37,7 +37,9 @@ import threading
 import time
 import urllib.parse
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from peer_bench import free_port, pss_mb, wait_for
 
@@ -116,7 +118,9 @@ def cities_of(port: int) -> list[str]:
     ]
 
 
-def requests(cities: list[str], catalogue: list[str], runaway: float, seed: int):  # type: ignore[no-untyped-def]
+def requests(
+    cities: list[str], catalogue: list[str], runaway: float, seed: int
+) -> Iterator[tuple[str, str, str]]:
     """An endless stream of (kind, path, Accept), drawn as the module docstring says."""
     rng = random.Random(seed)
     for number in itertools.count():
@@ -140,7 +144,9 @@ def requests(cities: list[str], catalogue: list[str], runaway: float, seed: int)
             yield kind, path, "application/sparql-results+json"
 
 
-def cell(port: int, clients: int, seconds: float, cities: list[str], runaway: float) -> dict:  # type: ignore[type-arg]
+def cell(
+    port: int, clients: int, seconds: float, cities: list[str], runaway: float
+) -> dict[str, dict[str, Any]]:
     catalogue = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "queries").glob("*.rq"))]
     latencies: dict[str, list[float]] = defaultdict(list)
     statuses: dict[str, Counter[int]] = defaultdict(Counter)
@@ -231,7 +237,7 @@ def main() -> None:
             args.json.write_text(json.dumps(results, indent=1))
 
 
-def report(result: dict) -> None:  # type: ignore[type-arg]
+def report(result: dict[str, Any]) -> None:
     print(
         f"\nlong queries after {result['long_query_s']:g} s, {result['clients']} clients,"
         f" {result['seconds']:g} s"

@@ -288,3 +288,18 @@ class Canary:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=5)
+
+
+def innograph(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """The ``innograph`` command, as a user runs it (from the project folder unless ``cwd``)."""
+    return subprocess.run(
+        [sys.executable, "-m", "innograph", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=cwd or ROOT,
+        env={**os.environ, **(env or {})},
+        timeout=timeout,
+    )

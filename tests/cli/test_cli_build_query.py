@@ -3,35 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 
-from conftest import ROOT, SEED
+from conftest import ROOT, SEED, innograph
 from innograph.cli import is_loopback
 
 POPULATION = (
     "PREFIX ig: <https://w3id.org/innograph/def/> "
     "SELECT ?population WHERE { ?p ig:populationFigure/ig:population ?population }"
 )
-
-
-def innograph(
-    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "innograph", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=cwd,
-        env={**os.environ, **(env or {})},
-        timeout=120,
-    )
 
 
 def test_build_then_query(tmp_path: Path) -> None:

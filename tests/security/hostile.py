@@ -11,16 +11,13 @@ from __future__ import annotations
 import http.client
 import http.server
 import json
-import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from html.parser import HTMLParser
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import conftest
-from conftest import ROOT, SEED
+from conftest import SEED
 
 # Markup a hostile page prints: a script, a script end inside JSON-LD, an event handler.
 PAYLOAD = (
@@ -87,20 +84,6 @@ def seed_with(replacements: dict[str, str], first_line: str | None = None) -> st
         assert old in text, old
         text = text.replace(old, new, 1)
     return f"{first_line}\n{text}" if first_line else text
-
-
-def innograph(
-    *args: str, cwd: Path | None = None, timeout: float = 120
-) -> subprocess.CompletedProcess[str]:
-    """The ``innograph`` command, as a user runs it."""
-    return subprocess.run(
-        [sys.executable, "-m", "innograph", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=cwd or ROOT,
-        check=False,
-    )
 
 
 # --- what a browser would run ------------------------------------------------------------------

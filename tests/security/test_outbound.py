@@ -19,9 +19,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hostile import Canary, fetch, innograph, seed_with
+from hostile import Canary, fetch, seed_with
 
-from conftest import ROOT, SEED, LiveServer
+from conftest import ROOT, SEED, LiveServer, innograph
 
 HOSTNAME = Path("/etc/hostname")
 

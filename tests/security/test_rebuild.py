@@ -20,9 +20,9 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from hostile import fetch, innograph, seed_with
+from hostile import fetch, seed_with
 
-from conftest import SEED, LiveServer, built_store, start_server, stop_server
+from conftest import SEED, LiveServer, built_store, innograph, start_server, stop_server
 from innograph import store as versions
 
 SECOND = "second-city"  # a profile that the second version leaves out
