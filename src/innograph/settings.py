@@ -69,6 +69,14 @@ class Settings:
         " its place, so long queries never hold up the others; at most INNOGRAPH_QUERY_WORKERS"
         " long ones run at once (one more is a 503). 0 turns this off.",
     )
+    memory_copy_mb: float = setting(
+        0.0,
+        "INNOGRAPH_MEMORY_COPY_MB",
+        "Each query worker keeps a copy of the served version in memory when its estimated size"
+        " fits in this many MB (read from the version's dumps while the worker answers from"
+        " disk; queries then run about twice as fast). Every worker holds its own copy: count it"
+        " times INNOGRAPH_QUERY_WORKERS times the gunicorn workers. 0 turns this off.",
+    )
     cache_max_age_s: int = setting(
         60, "INNOGRAPH_CACHE_MAX_AGE_S", "Cache-Control max-age of answers, in seconds."
     )

@@ -18,7 +18,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, cast
@@ -73,6 +73,7 @@ class Answer:
     truncated: bool
     seconds: float
     encoding: str | None = None  # "gzip" when the body is compressed
+    in_memory: bool = False  # answered from the worker's in-memory copy of the version
 
 
 # --- the worker process -------------------------------------------------------------------------
@@ -132,11 +133,43 @@ def _answer(store: Any, request: QueryRequest, functions: dict[Any, Any] | None)
     )
 
 
-def _serve(connection: Connection, store_root: str, test_functions: bool) -> None:
+class _MemoryCopy:
+    """A version's in-memory copy, made by a thread while the worker answers from the RocksDB
+    store; queries over it run about twice as fast. Only when its estimated size fits the budget
+    (``INNOGRAPH_MEMORY_COPY_MB``): each worker holds a copy of its own."""
+
+    def __init__(self, budget_mb: float) -> None:
+        self._budget_mb = budget_mb
+        self.version: str | None = None
+        self.store: Any = None
+
+    def start(self, version: Any) -> None:
+        from .. import store
+
+        self.version, self.store = version.id, None
+        counted = store.statistics.read(version.path)
+        triples = counted["totals"]["triples"] if counted else None
+        if triples is None or store.dumps.copy_size_mb(triples) > self._budget_mb:
+            return
+
+        def make() -> None:
+            try:
+                made = store.dumps.in_memory(version.path)
+            except Exception:  # the worker goes on answering from disk
+                log.exception("query worker: no in-memory copy of %s", version.id)
+                return
+            if self.version == version.id:  # still the version asked for
+                self.store = made
+
+        threading.Thread(target=make, daemon=True).start()
+
+
+def _serve(connection: Connection, store_root: str, test_functions: bool, memory_mb: float) -> None:
     """Worker loop: open the requested version read-only, answer, repeat."""
     from .. import store
 
     functions = _functions(test_functions)
+    copy = _MemoryCopy(memory_mb)
     opened: tuple[str, Any] | None = None
     while True:
         try:
@@ -147,7 +180,11 @@ def _serve(connection: Connection, store_root: str, test_functions: bool) -> Non
             if opened is None or opened[0] != request.version:
                 version = store.version_at(Path(store_root), request.version)
                 opened = (request.version, store.open_read_only(version))
-            connection.send(("ok", _answer(opened[1], request, functions)))
+                copy.start(version)
+            elif copy.store is not None and opened[1] is not copy.store:
+                opened = (request.version, copy.store)  # the RocksDB store is closed
+            answer = _answer(opened[1], request, functions)
+            connection.send(("ok", replace(answer, in_memory=opened[1] is copy.store)))
         except SyntaxError as error:
             connection.send(("bad", engine_syntax_message(error)))
         except (ValueError, TypeError, NotImplementedError, RuntimeError) as error:
@@ -162,10 +199,12 @@ def _serve(connection: Connection, store_root: str, test_functions: bool) -> Non
 
 
 class _Worker:
-    def __init__(self, context: Any, store_root: Path, test_functions: bool) -> None:
+    def __init__(
+        self, context: Any, store_root: Path, test_functions: bool, memory_mb: float
+    ) -> None:
         self.connection, child = context.Pipe()
         self.process = context.Process(
-            target=_serve, args=(child, str(store_root), test_functions), daemon=True
+            target=_serve, args=(child, str(store_root), test_functions, memory_mb), daemon=True
         )
         self.process.start()
         child.close()
@@ -195,6 +234,7 @@ class QueryWorkers:
         queue_wait_s: float,
         test_functions: bool,
         long_query_s: float = 0.0,
+        memory_copy_mb: float = 0.0,
     ):
         self._context = multiprocessing.get_context("forkserver")
         # Workers are forked from one clean process that has imported what they run: a new or
@@ -205,13 +245,14 @@ class QueryWorkers:
         self._queue_wait_s = queue_wait_s
         self._size = size
         self._long_query_s = long_query_s
+        self._memory_copy_mb = memory_copy_mb
         self._long = threading.BoundedSemaphore(size)  # places for long queries
         self._idle: queue.Queue[_Worker] = queue.Queue()
         for _ in range(size):
             self._idle.put(self._new())
 
     def _new(self) -> _Worker:
-        return _Worker(self._context, self._store_root, self._test_functions)
+        return _Worker(self._context, self._store_root, self._test_functions, self._memory_copy_mb)
 
     def _replace(self, worker: _Worker) -> None:
         worker.kill()

@@ -21,6 +21,7 @@ import shutil
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, cast
 
 import pyoxigraph as ox
 
@@ -124,6 +125,34 @@ def checksums(folder: Path) -> dict[str, str]:
         return {}
     pairs = (line.split("  ", 1) for line in path.read_text(encoding="ascii").splitlines())
     return {name: digest for digest, name in pairs}
+
+
+# What one statement of a copy held in memory costs, measured with pyoxigraph 0.5 (about 330
+# bytes at 900,000 quads), rounded up: the copy's size is estimated before it is made.
+BYTES_PER_QUAD_IN_MEMORY = 400
+
+
+def copy_size_mb(triples: int) -> float:
+    """The estimated size of a version in memory: its default graph is the merge of its named
+    graphs, so each of its ``triples`` is held about twice."""
+    return 2 * triples * BYTES_PER_QUAD_IN_MEMORY / 2**20
+
+
+def in_memory(folder: Path) -> ox.Store | None:
+    """The version as an in-memory store, read from its own dumps (the named graphs from the
+    N-Quads, the default graph from the Turtle, the merge): the same statements as its RocksDB
+    store, loaded several times faster than copying them out of it. None without dumps."""
+    named, merged = (folder / FOLDER / dump.name for dump in (DUMPS[0], DUMPS[2]))
+    if not (named.is_file() and merged.is_file()):
+        return None
+    copy = ox.Store()
+    with gzip.open(named) as text:  # streamed: the text is never held whole
+        copy.bulk_load(cast(IO[bytes], text), format=NQUADS)
+    with gzip.open(merged) as text:
+        copy.bulk_load(
+            cast(IO[bytes], text), format=ox.RdfFormat.TURTLE, to_graph=ox.DefaultGraph()
+        )
+    return copy
 
 
 def read(folder: Path, kind: str) -> bytes | None:

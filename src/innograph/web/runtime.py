@@ -69,7 +69,12 @@ class Runtime:
             if self._workers is None:
                 s = self.settings
                 self._workers = QueryWorkers(
-                    s.store, s.query_workers, s.queue_wait_s, s.test_functions, s.long_query_s
+                    s.store,
+                    s.query_workers,
+                    s.queue_wait_s,
+                    s.test_functions,
+                    s.long_query_s,
+                    s.memory_copy_mb,
                 )
             return self._workers
 
