@@ -351,7 +351,6 @@ def fill(folder: Path, leave_bytes: int) -> None:
     stat = os.statvfs(folder)
     free = stat.f_bavail * stat.f_frsize
     with (folder / "filler").open("wb") as stream:
-        stream.truncate(0)
         for _ in range(max(0, free - leave_bytes) // 65536):
             stream.write(b"\0" * 65536)
 

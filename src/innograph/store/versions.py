@@ -53,7 +53,7 @@ def write_failure(error: OSError) -> str:
     """
     text = os.strerror(error.errno) if error.errno else str(error)
     known = (os.strerror(code) for code in WRITE_FAILURES)
-    return next((reason for reason in known if reason in text), text.splitlines()[0]).lower()
+    return next((reason for reason in known if reason in text), text.partition("\n")[0]).lower()
 
 
 @dataclass(frozen=True)
