@@ -170,7 +170,7 @@ def build(
     except (InnographError, ValueError) as error:
         fail(error if isinstance(error, InnographError) else UsageError(str(error)))
         return
-    for line in report.skipped + report.rejects + report.warnings:
+    for line in report.notes + report.skipped + report.rejects + report.warnings:
         click.echo(line, err=True)
     counts = (
         f"{report.files_in} file(s) in = {report.graphs_out} graph(s) out"

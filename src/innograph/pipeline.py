@@ -67,6 +67,7 @@ class BuildReport:
     skipped: list[str] = field(default_factory=list)  # "FILE: skipped: why", one per file
     rejects: list[str] = field(default_factory=list)  # "FILE:LINE: why", one or more per file
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the build repaired on its way
     version: str | None = None
     exit_code: int = 0
     timings: dict[str, float] = field(default_factory=dict)
@@ -168,9 +169,15 @@ def process_profile(job: tuple[str, bytes, str]) -> Outcome:
 
 
 def map_all(
-    files: list[Path], cache: ProfileCache, base: str, workers: int, progress: Callable[[int], None]
+    files: list[Path],
+    cache: ProfileCache,
+    base: str,
+    workers: int,
+    progress: Callable[[int], None],
+    notes: list[str],
 ) -> tuple[list[Outcome], int]:
-    """Every profile's outcome, from the cache when its text and our code are unchanged."""
+    """Every profile's outcome, from the cache when its text and our code are unchanged and
+    its cached graph is whole (else mapped again, and said in ``notes``)."""
     fingerprint = code_fingerprint(base)
     outcomes: dict[int, Outcome] = {}
     jobs: list[tuple[int, str, tuple[str, bytes, str]]] = []
@@ -184,6 +191,8 @@ def map_all(
         sha = hashlib.sha256(data).hexdigest()
         key = cache.key(path.name, sha, fingerprint)
         hit = cache.get(key)
+        if key in cache.damaged:
+            notes.append(f"{path}: its cached graph was damaged (checksum); rebuilt from the text")
         if hit is not None:
             outcomes[index] = Outcome(path.name, sha, hit)
             progress(1)
@@ -331,7 +340,9 @@ def build(
         )
     base = settings.base_iri
     lap = Laps(report.timings)
-    outcomes, report.reused = map_all(files, ProfileCache(root), base, workers, progress)
+    with store.writing(root):
+        cached = ProfileCache(root)
+        outcomes, report.reused = map_all(files, cached, base, workers, progress, report.notes)
     lap("parse+map")
     report.rejects = [o.error for o in outcomes if o.error is not None]
     if report.rejects:
@@ -341,7 +352,11 @@ def build(
         return report
     mapped = [(o.name, o.sha256, o.graph) for o in outcomes if o.graph is not None]
     fingerprint = code_fingerprint(base)
-    with store.draft(root) as draft:
+    with store.writing(root), store.draft(root) as draft:
+        report.notes += [
+            f"{leftover}: removed, left by an interrupted build (never served)"
+            for leftover in draft.leftovers
+        ]
         checked = load_draft(draft, root, mapped, fingerprint, base)
         lap("load")
         own, across = gate(draft, checked, base)

@@ -41,6 +41,7 @@ from .versions import (
     MANIFEST,
     VERSION_ID,
     StoreError,
+    StoreWriteError,
     Version,
     current,
     finish_version,
@@ -63,6 +64,7 @@ __all__ = [
     "NamedGraph",
     "ProfileCache",
     "StoreError",
+    "StoreWriteError",
     "Version",
     "current",
     "documents",
@@ -80,6 +82,7 @@ __all__ = [
     "version_at",
     "vocabulary_graphs",
     "write_dumps",
+    "writing",
 ]
 
 
@@ -88,7 +91,7 @@ class Draft:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.folder = start_version(root)
+        self.folder, self.leftovers = start_version(root)
         self.promoted: Version | None = None
         self._store: ox.Store | None = None
         self._changed: set[str] | None = None  # graphs whose dump parts are written anew
@@ -165,7 +168,7 @@ class Draft:
         )
 
     def discard(self) -> None:
-        self.close()
+        self._store = None  # not flushed: its folder goes, and the disk may be full
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
@@ -178,6 +181,16 @@ def draft(root: Path) -> Iterator[Draft]:
     finally:
         if building.promoted is None:
             building.discard()
+
+
+@contextmanager
+def writing(root: Path) -> Iterator[None]:
+    """A write to the store folder that fails (a full disk, a read-only folder) is a
+    ``StoreWriteError`` naming the folder and why, not a traceback."""
+    try:
+        yield
+    except OSError as error:
+        raise StoreWriteError(root, error) from error
 
 
 def dump(version: Version, kind: str = "nquads") -> bytes:

@@ -3,6 +3,7 @@ promote with one rename, roll back, prune, open read-only."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -14,7 +15,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from ..errors import UsageError
+from ..errors import InnographError, UsageError
 from .files import write_atomically
 
 CURRENT = "current"
@@ -25,6 +26,34 @@ BUILDING_PREFIX = ".building-"
 
 class StoreError(UsageError):
     """No usable store version where one was expected."""
+
+
+class StoreWriteError(InnographError):
+    """The store folder refused a write (full, read-only, not ours): the build stops, and the
+    served version, which the build never writes, stays."""
+
+    def __init__(self, root: Path, error: OSError) -> None:
+        super().__init__(
+            f"{root}: cannot write the new version ({write_failure(error)});"
+            " the served version is unchanged"
+        )
+
+
+# What a person can act on, whether Python (errno) or RocksDB (only the text) reported it.
+WRITE_FAILURES = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG)
+
+
+def write_failure(error: OSError) -> str:
+    """Why a write failed, in a few words.
+
+    >>> write_failure(OSError(errno.ENOSPC, "No space left on device"))
+    'no space left on device'
+    >>> write_failure(OSError("IO error: No space left on device: While appending to file: x"))
+    'no space left on device'
+    """
+    text = os.strerror(error.errno) if error.errno else str(error)
+    known = (os.strerror(code) for code in WRITE_FAILURES)
+    return next((reason for reason in known if reason in text), text.partition("\n")[0]).lower()
 
 
 @dataclass(frozen=True)
@@ -86,15 +115,16 @@ def require_current(root: Path) -> Version:
     return version
 
 
-def start_version(root: Path) -> Path:
-    """A fresh folder for a build; leftovers of interrupted builds are removed first."""
+def start_version(root: Path) -> tuple[Path, list[Path]]:
+    """A fresh folder for a build, and the leftovers of interrupted builds, removed first."""
     versions = root / "versions"
     versions.mkdir(parents=True, exist_ok=True)
-    for stale in versions.glob(f"{BUILDING_PREFIX}*"):
-        shutil.rmtree(stale, ignore_errors=True)
+    stale = sorted(versions.glob(f"{BUILDING_PREFIX}*"))
+    for leftover in stale:
+        shutil.rmtree(leftover, ignore_errors=True)
     folder = versions / f"{BUILDING_PREFIX}{version_id()}"
     folder.mkdir()
-    return folder
+    return folder, stale
 
 
 def finish_version(building: Path, manifest: dict[str, Any]) -> Version:
