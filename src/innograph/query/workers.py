@@ -47,6 +47,15 @@ class ServerBusy(InnographError):
         super().__init__("all query workers are busy; retry in a moment")
 
 
+class WorkerLost(ServerBusy):
+    """The worker died while it answered (killed from outside, or out of memory): a new one
+    takes its place, so the same request may be sent again, as when all workers are busy."""
+
+    def __init__(self) -> None:
+        InnographError.__init__(self, "the query worker stopped unexpectedly; retry in a moment")
+        self.retry_after = 1
+
+
 class QueryFailed(UsageError):
     """The engine refused the query (a syntax error, an unknown function)."""
 
@@ -258,11 +267,20 @@ class QueryWorkers:
         worker.kill()
         self._idle.put(self._new())
 
-    def run(self, request: QueryRequest, timeout_s: float) -> Answer:
+    def _take(self) -> _Worker:
+        """An idle worker that is alive: one that died while idle (the OOM killer, an operator)
+        is replaced here, so that no query is sent to it."""
         try:
             worker = self._idle.get(timeout=self._queue_wait_s)
         except queue.Empty:
             raise ServerBusy(self._queue_wait_s) from None
+        if worker.process.is_alive():
+            return worker
+        worker.kill()  # reaps it
+        return self._new()
+
+    def run(self, request: QueryRequest, timeout_s: float) -> Answer:
+        worker = self._take()
         long_s = self._long_query_s
         quick_s = long_s if 0 < long_s < timeout_s else timeout_s
         try:
@@ -273,7 +291,7 @@ class QueryWorkers:
                 return self._unpack(reply)
         except (EOFError, OSError, BrokenPipeError):
             self._in_background(self._replace, worker)
-            raise InnographError("the query worker stopped unexpectedly") from None
+            raise WorkerLost() from None
         if quick_s >= timeout_s:
             self._in_background(self._replace, worker)
             raise QueryTimeout(timeout_s)
@@ -289,7 +307,7 @@ class QueryWorkers:
                 raise QueryTimeout(timeout_s)
             return self._unpack(worker.connection.recv())
         except (EOFError, OSError, BrokenPipeError):
-            raise InnographError("the query worker stopped unexpectedly") from None
+            raise WorkerLost() from None
         finally:
             self._long.release()
             self._in_background(worker.kill)  # its place in the pool was filled
