@@ -139,7 +139,11 @@ def tree(pid: int) -> list[int]:
     while frontier:
         parent = frontier.pop()
         children: list[str] = []
-        for task in Path(f"/proc/{parent}/task").glob("*"):
+        try:
+            tasks = list(Path(f"/proc/{parent}/task").iterdir())
+        except OSError:  # the process ended while the tree was read
+            continue
+        for task in tasks:
             try:
                 children += (task / "children").read_text().split()
             except OSError:
@@ -382,11 +386,11 @@ Cell = dict[str, "str | int | float"]
 def shape(body: bytes) -> str:
     """What a JSON result says, in short: the number of rows, or the boolean."""
     answer = json.loads(body)
-    return (
-        str(answer["boolean"])
-        if "boolean" in answer
-        else f"{len(answer['results']['bindings'])} rows"
-    )
+    if "boolean" in answer:
+        return str(answer["boolean"])
+    if "results" not in answer:  # an error (a limit, on a machine too loaded to answer in time)
+        return f"no answer: {body[:200]!r}"
+    return f"{len(answer['results']['bindings'])} rows"
 
 
 def answers(target: Target | None, floor: ox.Store, catalogue: list[str]) -> list[str]:
