@@ -145,10 +145,11 @@ def test_q6_a_catastrophic_regex_answers_at_once(live_server: LiveServer, n: int
     """``^(a+)+$`` against "a"*n + "!": 17.7 s on rdflib's engine at n=28 (THREATS.md fact
     2); the served engine matches in linear time."""
     text = f'SELECT (REGEX(?s, "^(a+)+$") AS ?m) WHERE {{ BIND(CONCAT("{"a" * n}", "!") AS ?s) }}'
+    fetch(live_server.url + query_path("ASK {}"), headers=JSON)  # the workers are up: not timed
     reply = fetch(live_server.url + query_path(text), headers=JSON)
     assert reply.status == 200, reply.body[:200]
     assert json.loads(reply.body)["results"]["bindings"][0]["m"]["value"] == "false"
-    assert reply.seconds < 0.5, reply.seconds
+    assert reply.seconds < 2, reply.seconds  # backtracking: 17.7 s at n=28, doubling per "a"
 
 
 # --- Q8: a huge literal in the data ------------------------------------------------------------

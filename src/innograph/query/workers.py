@@ -13,10 +13,9 @@ import contextlib
 import logging
 import multiprocessing
 import os
-import queue
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
@@ -225,6 +224,38 @@ class _Worker:
 
 
 LONG_QUERY_NICENESS = 19  # a long query's process runs when nothing quicker wants the CPU
+SURPLUS_IDLE_S = 30.0  # a worker beyond the pool's size, idle this long, is stopped
+
+
+class _Idle:
+    """The idle workers, the one that last answered first (its caches and copy are warm), each
+    with the time it became idle, so that a surplus is stopped oldest first."""
+
+    def __init__(self) -> None:
+        self._workers: deque[tuple[float, _Worker]] = deque()
+        self._changed = threading.Condition()
+
+    def put(self, worker: _Worker) -> None:
+        with self._changed:
+            self._workers.append((time.monotonic(), worker))
+            self._changed.notify()
+
+    def get(self, timeout_s: float | None) -> _Worker | None:
+        """The latest idle worker; None when none became idle in time (0: do not wait)."""
+        with self._changed:
+            if not self._changed.wait_for(lambda: self._workers, timeout_s):
+                return None
+            return self._workers.pop()[1]
+
+    def pids(self) -> list[int]:
+        with self._changed:
+            return [worker.process.pid for _, worker in self._workers]
+
+    def oldest_if_idle_for(self, seconds: float) -> _Worker | None:
+        with self._changed:
+            if self._workers and self._workers[0][0] < time.monotonic() - seconds:
+                return self._workers.popleft()[1]
+            return None
 
 
 class QueryWorkers:
@@ -234,7 +265,11 @@ class QueryWorkers:
     ``size`` workers take queries. A query still running after ``long_query_s`` is a long one:
     it keeps its process, and a new worker takes its place, so that however many long queries
     run, ``size`` workers stay for the others (lookups, documents, pages). At most ``size`` long
-    queries run at once; one more is stopped and answered 503 (busy)."""
+    queries run at once; one more is stopped and answered 503 (busy). A long query that ends in
+    time gives its process back to the pool when its priority can be restored: the pool then
+    holds a surplus, which takes the place of the next long query's process instead of a new
+    one (no start, no cold cache, no second in-memory copy to load), and is stopped once idle
+    for ``SURPLUS_IDLE_S``."""
 
     def __init__(
         self,
@@ -256,7 +291,9 @@ class QueryWorkers:
         self._long_query_s = long_query_s
         self._memory_copy_mb = memory_copy_mb
         self._long = threading.BoundedSemaphore(size)  # places for long queries
-        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._idle = _Idle()
+        self._pooled = size  # workers not running a long query: idle or answering a quick one
+        self._counting = threading.Lock()
         for _ in range(size):
             self._idle.put(self._new())
 
@@ -270,14 +307,51 @@ class QueryWorkers:
     def _take(self) -> _Worker:
         """An idle worker that is alive: one that died while idle (the OOM killer, an operator)
         is replaced here, so that no query is sent to it."""
-        try:
-            worker = self._idle.get(timeout=self._queue_wait_s)
-        except queue.Empty:
-            raise ServerBusy(self._queue_wait_s) from None
+        worker = self._idle.get(self._queue_wait_s)
+        if worker is None:
+            raise ServerBusy(self._queue_wait_s)
         if worker.process.is_alive():
             return worker
         worker.kill()  # reaps it
         return self._new()
+
+    def _give_back(self, worker: _Worker) -> None:
+        """A worker is idle again; a surplus worker idle for long is stopped."""
+        self._idle.put(worker)
+        with self._counting:
+            if self._pooled <= self._size:
+                return
+            stale = self._idle.oldest_if_idle_for(SURPLUS_IDLE_S)
+            if stale is None:
+                return
+            self._pooled -= 1
+        self._in_background(stale.kill)
+
+    def _pool_shrinks(self) -> None:
+        """A pooled worker runs a long query now: a new one takes its place unless the pool
+        holds a surplus."""
+        with self._counting:
+            self._pooled -= 1
+            if self._pooled >= self._size:
+                return
+            self._pooled += 1
+        self._in_background(lambda: self._idle.put(self._new()))
+
+    def _after_long(self, worker: _Worker, answered: bool) -> None:
+        """A long query's process rejoins the pool when its query ended in time and its
+        priority can be restored (lowering niceness needs CAP_SYS_NICE or RLIMIT_NICE);
+        otherwise it is stopped."""
+        if answered:
+            try:
+                os.setpriority(os.PRIO_PROCESS, worker.process.pid, 0)
+            except OSError:
+                answered = False
+        if not answered:
+            worker.kill()
+            return
+        with self._counting:
+            self._pooled += 1
+        self._give_back(worker)
 
     def run(self, request: QueryRequest, timeout_s: float) -> Answer:
         worker = self._take()
@@ -287,7 +361,7 @@ class QueryWorkers:
             worker.connection.send(request)
             if worker.connection.poll(quick_s):
                 reply = worker.connection.recv()
-                self._idle.put(worker)
+                self._give_back(worker)
                 return self._unpack(reply)
         except (EOFError, OSError, BrokenPipeError):
             self._in_background(self._replace, worker)
@@ -299,18 +373,21 @@ class QueryWorkers:
         if not self._long.acquire(blocking=False):  # as many long queries as workers already
             self._in_background(self._replace, worker)
             raise ServerBusy(self._queue_wait_s)
-        self._in_background(lambda: self._idle.put(self._new()))
+        self._pool_shrinks()
         with contextlib.suppress(OSError):  # the CPU goes to the quick ones first
             os.setpriority(os.PRIO_PROCESS, worker.process.pid, LONG_QUERY_NICENESS)
+        answered = False
         try:
             if not worker.connection.poll(timeout_s - quick_s):
                 raise QueryTimeout(timeout_s)
-            return self._unpack(worker.connection.recv())
+            reply = worker.connection.recv()
+            answered = True
+            return self._unpack(reply)
         except (EOFError, OSError, BrokenPipeError):
             raise WorkerLost() from None
         finally:
             self._long.release()
-            self._in_background(worker.kill)  # its place in the pool was filled
+            self._in_background(self._after_long, worker, answered)
 
     @staticmethod
     def _in_background(work: Callable[..., object], *args: object) -> None:
@@ -325,12 +402,13 @@ class QueryWorkers:
             raise InnographError("the query failed inside the engine")
         return cast(Answer, payload)  # the worker sends an Answer with "ok"
 
+    def idle_pids(self) -> list[int]:
+        """The idle workers' process ids (for operators and tests)."""
+        return self._idle.pids()
+
     def close(self) -> None:
-        while True:
-            try:
-                self._idle.get_nowait().kill()
-            except queue.Empty:
-                return
+        while (worker := self._idle.get(0)) is not None:
+            worker.kill()
 
 
 # An answer that took the engine this long is kept at once; a quicker one only when it is asked

@@ -1,0 +1,65 @@
+"""The query workers' pool (``innograph.query.workers.QueryWorkers``): a long query's process
+rejoins the pool when it ends in time, the surplus it makes takes the next long query's place
+instead of a new process, and a surplus left idle is stopped."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from innograph import store
+from innograph.query import workers
+from innograph.query.workers import SLEEP_FUNCTION, QueryRequest, QueryWorkers
+
+LONG_S = 0.1
+pytestmark = pytest.mark.skipif(
+    os.geteuid() != 0, reason="a long query's priority is restored only with CAP_SYS_NICE (root)"
+)
+
+
+@pytest.fixture
+def pool(seed_store: Path) -> Iterator[QueryWorkers]:
+    made = QueryWorkers(seed_store, 1, 5.0, True, long_query_s=LONG_S)
+    yield made
+    made.close()
+
+
+def ask(pool: QueryWorkers, root: Path, seconds: float) -> None:
+    text = f'SELECT (<{SLEEP_FUNCTION}>("{seconds}") AS ?x) {{}} # {time.monotonic()}'
+    version = store.require_current(root).id
+    pool.run(QueryRequest(text, "json", 10, version), 5.0)
+
+
+def settled(pool: QueryWorkers, count: int, within_s: float = 5.0) -> set[int]:
+    """The idle workers once there are COUNT of them (a new or returning worker joins in the
+    background)."""
+    deadline = time.monotonic() + within_s
+    while len(pids := pool.idle_pids()) != count:
+        assert time.monotonic() < deadline, pids
+        time.sleep(0.02)
+    return set(pids)
+
+
+def test_long_queries_reuse_their_processes(pool: QueryWorkers, seed_store: Path) -> None:
+    first = settled(pool, 1)
+    ask(pool, seed_store, 3 * LONG_S)
+    both = settled(pool, 2)  # the long query's process is back, beside the one that took its place
+    assert first < both
+    for _ in range(3):
+        ask(pool, seed_store, 3 * LONG_S)
+        assert settled(pool, 2) == both  # no new process: the surplus took the long one's place
+
+
+def test_a_surplus_left_idle_is_stopped(
+    pool: QueryWorkers, seed_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ask(pool, seed_store, 3 * LONG_S)
+    settled(pool, 2)
+    monkeypatch.setattr(workers, "SURPLUS_IDLE_S", 0.2)
+    time.sleep(0.3)
+    ask(pool, seed_store, 0)  # a quick query: its worker's return finds the stale surplus
+    settled(pool, 1)
