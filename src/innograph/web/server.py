@@ -159,7 +159,7 @@ class Worker(ThreadWorker):
         self._received(conn)
 
     def _read_request(self, conn: Any) -> None:
-        conn.received = b""
+        conn.received = getattr(conn, "received", b"")  # the start of a pipelined request
         conn.timeout = time.monotonic() + self.read_s
         conn.data_ready = True  # gunicorn's thread must not wait for data: it is all there
         self.pending_conns.append(conn)  # murder_pending closes it at its timeout
@@ -208,6 +208,16 @@ class Worker(ThreadWorker):
             elif late or not self.alive:
                 self._drop(conn)
 
+    def finish_request(self, conn: Any, fs: Any) -> None:
+        """A kept-alive connection with the start of its next request already read waits for
+        the rest as a new one does (408 at the deadline), not as an idle one."""
+        carried = getattr(conn, "received", b"")
+        if carried and self.alive and not fs.cancelled() and fs.exception() is None and fs.result():
+            conn.sock.setblocking(False)
+            self._read_request(conn)
+            return
+        super().finish_request(conn, fs)
+
     def handle(self, conn: Any) -> Any:
         """gunicorn's request handling (in a thread), from the bytes already received."""
         received, conn.received = getattr(conn, "received", b""), b""
@@ -218,7 +228,14 @@ class Worker(ThreadWorker):
             buffered = conn.parser.unreader.buf
             buffered.seek(0, 2)
             buffered.write(received)
-        return super().handle(conn)
+        keep = super().handle(conn)
+        if keep and conn.parser is not None:  # what the client sent after this request
+            rest = conn.parser.unreader.take_buffered()
+            if request_complete(rest, self.max_body):
+                conn.parser.unreader.unread(rest)  # gunicorn hands it to a thread at once
+            else:
+                conn.received = rest  # the event loop waits for the rest (finish_request)
+        return keep
 
     def init_signals(self) -> None:
         """Ctrl-C reaches every process of the terminal's group: the master stops the workers
