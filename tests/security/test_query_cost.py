@@ -168,6 +168,31 @@ def test_q4_clients_that_never_finish_their_request_do_not_hold_the_server(
             connection.close()
 
 
+def test_q4_a_client_that_expects_100_continue_is_told_once_then_answered(
+    small_pool: LiveServer,
+) -> None:
+    """curl POSTs a body above 1 KiB with ``Expect: 100-continue`` and waits (a second) for the
+    go-ahead: the server says it as soon as the head is in, once, though the body is read before
+    a thread takes the request."""
+    port = int(small_pool.url.rsplit(":", 1)[1])
+    body = b"ASK {}" + b"#" * 2000
+    with socket.create_connection(("127.0.0.1", port), timeout=3) as connection:
+        connection.sendall(
+            b"POST /sparql HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\n"
+            b"Content-Type: application/sparql-query\r\nAccept: application/json\r\n"
+            b"Connection: close\r\nContent-Length: %d\r\n\r\n" % len(body)
+        )
+        start = time.monotonic()
+        assert connection.recv(4096) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        assert time.monotonic() - start < 0.5
+        connection.sendall(body)
+        received = b""
+        while chunk := connection.recv(65536):
+            received += chunk
+    assert received.startswith(b"HTTP/1.1 200 "), received[:200]
+    assert b'"boolean":true' in received.replace(b" ", b"")
+
+
 # --- Q6: ReDoS through REGEX -------------------------------------------------------------------
 
 

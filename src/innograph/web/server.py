@@ -98,6 +98,9 @@ class Server(BaseApplication):
 
 HEAD_LIMIT = 64 * 1024  # a request head that has not ended by then is refused (431 or 414)
 _LENGTH = re.compile(rb"\r\ncontent-length[ \t]*:[ \t]*(\d+)", re.IGNORECASE)
+_CONTINUE = re.compile(
+    rb"^[^\r\n]* HTTP/1\.1\r\n(?:.*\r\n)?expect[ \t]*:[ \t]*100-continue[ \t]*\r\n", re.I | re.S
+)
 
 
 def request_complete(received: bytes, max_body: int) -> bool:
@@ -160,6 +163,7 @@ class Worker(ThreadWorker):
 
     def _read_request(self, conn: Any) -> None:
         conn.received = getattr(conn, "received", b"")  # the start of a pipelined request
+        conn.continued = False
         conn.timeout = time.monotonic() + self.read_s
         conn.data_ready = True  # gunicorn's thread must not wait for data: it is all there
         self.pending_conns.append(conn)  # murder_pending closes it at its timeout
@@ -183,7 +187,13 @@ class Worker(ThreadWorker):
             self.poller.unregister(conn.sock)
             self.pending_conns.remove(conn)
             self.enqueue_req(conn)
-        elif len(conn.received) > HEAD_LIMIT and b"\r\n\r\n" not in conn.received:
+        elif b"\r\n\r\n" in conn.received:
+            head = conn.received.lstrip(b"\r\n").split(b"\r\n\r\n", 1)[0] + b"\r\n"
+            if not conn.continued and _CONTINUE.match(head):  # curl's POSTs above 1 KiB
+                conn.continued = True
+                with contextlib.suppress(OSError):
+                    conn.sock.send(b"HTTP/1.1 100 Continue\r\n\r\n")
+        elif len(conn.received) > HEAD_LIMIT:
             line = conn.received.split(b"\n", 1)
             refused = LimitRequestLine if len(line) == 1 else LimitRequestHeaders
             self._drop(conn, _REFUSED[refused])
@@ -217,6 +227,11 @@ class Worker(ThreadWorker):
             self._read_request(conn)
             return
         super().finish_request(conn, fs)
+
+    def handle_request(self, req: Any, conn: Any) -> Any:
+        if getattr(conn, "continued", False):  # the event loop has said 100 Continue already
+            req._expected_100_continue = False
+        return super().handle_request(req, conn)
 
     def handle(self, conn: Any) -> Any:
         """gunicorn's request handling (in a thread), from the bytes already received."""
