@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/load_test.py                        # seed; 8, 32, 64 clients; 60 s
     .venv/bin/python benchmarks/load_test.py --seconds 20 --clients 64 --long-query 0 0.25
+    .venv/bin/python benchmarks/load_test.py --config "" --config "--threads 32"  # two servers
     .venv/bin/python benchmarks/load_test.py --soak 600 --clients 32  # memory over 10 minutes
 
 Serves a store built from the seed (or ``--profiles N`` synthetic ones) as shipped, and drives
@@ -16,9 +17,11 @@ drawn from a mixed workload:
 
 Per cell and kind: answers, statuses, p50 and p99 in ms. An error is any status but 200, except
 the intended ones: 503 for a runaway query cut at its limit or turned away when the pool is full,
-429 if throttling is on. ``--long-query`` serves once per value of ``INNOGRAPH_LONG_QUERY_S``
-(0: a long query holds its worker, as before) so both are measured in one run. Peak and final
-PSS of the server's process tree are sampled every 0.5 s (``--soak`` reports them per minute).
+429 if throttling is on. ``--config`` (repeated) serves once per configuration and runs each
+level's cells on every server in turn, so that they are compared in one run; ``--long-query``
+is a shorthand for ``INNOGRAPH_LONG_QUERY_S`` (0: a long query holds its worker, as before).
+Peak and final PSS of the server's process tree are sampled every 0.5 s (``--soak`` reports them
+per minute).
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ from peer_bench import free_port, pss_mb, wait_for
 ROOT = Path(__file__).resolve().parents[1]
 INNOGRAPH = [sys.executable, "-m", "innograph"]
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
-INTENDED = {"runaway": {503}}  # statuses a kind may get by design (besides 200)
+INTENDED = {"runaway": {503}}  # statuses a kind may get by design (besides 200 and 429)
 
 
 def build(profiles: int, scratch: Path) -> Path:
@@ -70,11 +73,24 @@ def build(profiles: int, scratch: Path) -> Path:
 
 
 class Server:
-    def __init__(self, store: Path, long_query: float) -> None:
+    def __init__(self, store: Path, config: str) -> None:
+        """``innograph serve`` with CONFIG: ``KEY=VALUE`` words are environment variables (e.g.
+        ``INNOGRAPH_QUERY_WORKERS=4``, or ``PYTHONPATH=/tmp/before/src`` for another checkout's
+        code), the other words arguments of ``serve`` (e.g. ``--threads 32``)."""
+        self.config = config
         self.port = free_port()
-        env = {**os.environ, "INNOGRAPH_LONG_QUERY_S": str(long_query)}
+        words = config.split()
+        env = {**os.environ, **dict(w.split("=", 1) for w in words if "=" in w)}
         self.process = subprocess.Popen(
-            [*INNOGRAPH, "serve", "--store", str(store), "--port", str(self.port)],
+            [
+                *INNOGRAPH,
+                "serve",
+                "--store",
+                str(store),
+                "--port",
+                str(self.port),
+                *(w for w in words if "=" not in w),
+            ],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -177,7 +193,9 @@ def cell(
     for kind, found in sorted(latencies.items()):
         ordered = sorted(found)
         errors = sum(
-            n for s, n in statuses[kind].items() if s != 200 and s not in INTENDED.get(kind, set())
+            n
+            for s, n in statuses[kind].items()
+            if s not in (200, 429) and s not in INTENDED.get(kind, set())
         )
         kinds[kind] = {
             "answers": len(ordered),
@@ -195,34 +213,51 @@ def main() -> None:
     parser.add_argument("--clients", default="8,32,64")
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--runaway", type=float, default=0.03)
-    parser.add_argument("--long-query", type=float, nargs="+", default=[0.25])
+    parser.add_argument(
+        "--config",
+        action="append",
+        help="a server to measure, e.g. 'INNOGRAPH_QUERY_WORKERS=4 --threads 16' (repeat it:"
+        " the cells of every server are run in turn, so that the machine's load weighs on all"
+        " alike); default: the server as shipped",
+    )
+    parser.add_argument(
+        "--long-query",
+        type=float,
+        nargs="+",
+        default=[],
+        help="shorthand: one server per INNOGRAPH_LONG_QUERY_S value",
+    )
     parser.add_argument("--soak", type=float, default=0, help="seconds of one long cell instead")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
+    configs = [*(args.config or []), *(f"INNOGRAPH_LONG_QUERY_S={v:g}" for v in args.long_query)]
+    levels = [int(c) for c in args.clients.split(",")]
+    seconds = args.soak or args.seconds
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
     with tempfile.TemporaryDirectory() as scratch:
         store = build(args.profiles, Path(scratch))
+        servers = [Server(store, config) for config in configs or [""]]
         results = []
-        for long_query in args.long_query:
-            server = Server(store, long_query)
-            try:
-                cities = cities_of(server.port)
-                levels = [int(c) for c in args.clients.split(",")]
-                for clients in levels:
-                    seconds = args.soak or args.seconds
+        try:
+            cities = cities_of(servers[0].port)
+            for clients in levels:
+                for server in servers:
                     kinds = cell(server.port, clients, seconds, cities, args.runaway)
                     results.append(
                         {
-                            "long_query_s": long_query,
+                            "config": server.config or "as shipped",
                             "clients": clients,
                             "seconds": seconds,
+                            "load": os.getloadavg()[0],
                             "kinds": kinds,
                         }
                     )
                     report(results[-1])
+            for server in servers:
                 memory = [mb for _, mb in server.memory]
-                peak, last = max(memory), memory[-1]
                 print(
-                    f"long queries after {long_query:g} s: PSS {peak:.0f} MB peak, {last:.0f} last"
+                    f"{server.config or 'as shipped'}: PSS {max(memory):.0f} MB peak,"
+                    f" {memory[-1]:.0f} MB last"
                 )
                 if args.soak:
                     for minute in range(int(server.memory[-1][0] // 60) + 1):
@@ -231,7 +266,8 @@ def main() -> None:
                         ]
                         if shown:
                             print(f"  minute {minute}: PSS {max(shown):.0f} MB")
-            finally:
+        finally:
+            for server in servers:
                 server.stop()
         if args.json:
             args.json.write_text(json.dumps(results, indent=1))
@@ -239,8 +275,8 @@ def main() -> None:
 
 def report(result: dict[str, Any]) -> None:
     print(
-        f"\nlong queries after {result['long_query_s']:g} s, {result['clients']} clients,"
-        f" {result['seconds']:g} s"
+        f"\n{result['config']}: {result['clients']} clients, {result['seconds']:g} s,"
+        f" load average {result['load']:.1f} at the end"
     )
     print("| kind | answers | p50 ms | p99 ms | statuses | unintended errors |")
     print("|---|---:|---:|---:|---|---:|")

@@ -110,6 +110,45 @@ class Settings:
         " status, milliseconds), full (gunicorn's complete line with the query string, client,"
         " size, referrer and user agent, and its startup lines) or off.",
     )
+    # --- clients: slow ones, and each one's budget of query time (issue 15) ---
+    client_read_s: float = setting(
+        10.0,
+        "INNOGRAPH_CLIENT_READ_S",
+        "Time a client has to send a whole request (headers and body) once it connects or starts"
+        " the next one on a kept-alive connection; a slower one gets 408. Until a request is"
+        " complete it holds no thread.",
+    )
+    query_budget_s_per_min: float = setting(
+        60.0,
+        "INNOGRAPH_QUERY_BUDGET_S_PER_MIN",
+        "Seconds of query (engine) time a client may use per minute, as WDQS allows; past it and"
+        " its burst, 429 with Retry-After. Answers from the cache cost nothing. Per web worker"
+        " process: each gets this divided by the number of workers. 0 turns throttling off.",
+    )
+    query_budget_burst_s: float = setting(
+        60.0,
+        "INNOGRAPH_QUERY_BUDGET_BURST_S",
+        "Seconds of query time a client that has been quiet may use at once, before the per-minute"
+        " budget applies.",
+    )
+    query_errors_per_min: float = setting(
+        30.0,
+        "INNOGRAPH_QUERY_ERRORS_PER_MIN",
+        "Queries per minute a client may have time out or fail in the engine (WDQS: 30); past"
+        " it, 429 with Retry-After.",
+    )
+    trusted_proxies: str = setting(
+        "",
+        "INNOGRAPH_TRUSTED_PROXIES",
+        "Addresses of reverse proxies, comma separated, whose X-Forwarded-For names the client a"
+        " budget belongs to; empty: a client is the address it connects from.",
+    )
+    production: bool = setting(
+        False,
+        "INNOGRAPH_PRODUCTION",
+        "The production configuration: query budgets apply to loopback clients too (in"
+        " development they are exempt). Set it on a public server.",
+    )
     test_functions: bool = setting(
         False,
         "INNOGRAPH_TEST_FUNCTIONS",
@@ -149,14 +188,23 @@ class Settings:
             "max_query_chars",
             "query_workers",
             "queue_wait_s",
+            "client_read_s",
+            "query_budget_burst_s",
+            "query_errors_per_min",
         ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be above 0")
+        if self.query_budget_s_per_min < 0:
+            raise ValueError("query_budget_s_per_min must be 0 (off) or above")
 
     @property
     def trusted_host_list(self) -> list[str]:
         """The entries of ``trusted_hosts``, as written."""
         return [host.strip() for host in self.trusted_hosts.split(",") if host.strip()]
+
+    @property
+    def trusted_proxy_list(self) -> frozenset[str]:
+        return frozenset(p.strip() for p in self.trusted_proxies.split(",") if p.strip())
 
     @classmethod
     def documented(cls) -> list[tuple[str, str, Any, str]]:

@@ -12,7 +12,19 @@ from werkzeug.exceptions import HTTPException
 from ..errors import InnographError
 from ..query.workers import ServerBusy
 from ..settings import Settings
-from . import cite, compare, conformance, dataset, http, pages, queries, resources, sparql, waves
+from . import (
+    cite,
+    compare,
+    conformance,
+    dataset,
+    http,
+    pages,
+    queries,
+    resources,
+    sparql,
+    throttle,
+    waves,
+)
 from .runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -45,6 +57,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(cite.blueprint)
     app.add_url_rule("/-/ping", "ping", ping)
     http.init_app(app)
+    throttle.init_app(app, settings)
     app.register_error_handler(InnographError, _innograph_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)

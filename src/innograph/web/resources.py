@@ -39,6 +39,7 @@ from ..query.resources import (
 from ..query.served import VersionFacts, kept_document, kept_findings, retired_from
 from ..query.workers import Answer, QueryRequest
 from ..vocab import IG, PREFIXES
+from . import throttle
 from .negotiation import NotAcceptable
 from .ontology import ontology_of, shapes_by_class
 from .rendering import (
@@ -143,7 +144,7 @@ def ask(version: VersionFacts, text: str, fmt: str, prefixed: bool = False) -> A
     )
     answer = runtime().cache.get(query)
     if answer is None:
-        answer = runtime().workers.run(query, settings.query_timeout_s)
+        answer = throttle.run(runtime().workers, query, settings.query_timeout_s)
         runtime().cache.put(query, answer)
     return answer
 

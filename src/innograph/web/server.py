@@ -4,21 +4,27 @@ addresses to open printed once it listens."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
+import re
+import selectors
 import signal
 import socket
 import sys
+import time
+from functools import partial
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
+from gunicorn.http import get_parser
 from gunicorn.http.errors import LimitRequestHeaders, LimitRequestLine
-from gunicorn.workers.gthread import ThreadWorker
+from gunicorn.workers.gthread import TConn, ThreadWorker
 
 from ..errors import UsageError
 from ..settings import Settings
-from . import TOO_LONG_LINE
+from . import TOO_LONG_LINE, throttle
 
 # INNOGRAPH_ACCESS_LOG: short is what a person reads while trying the server (a query string
 # can be kilobytes of URL-encoded SPARQL); full is gunicorn's usual line, with the time taken.
@@ -85,13 +91,166 @@ class Server(BaseApplication):
     def load(self) -> Any:
         from . import create_app
 
-        return create_app(self.settings)
+        app = create_app(self.settings)
+        throttle.share(app, self.cfg.workers)  # each worker process holds its share of budgets
+        return app
+
+
+HEAD_LIMIT = 64 * 1024  # a request head that has not ended by then is refused (431 or 414)
+_LENGTH = re.compile(rb"\r\ncontent-length[ \t]*:[ \t]*(\d+)", re.IGNORECASE)
+_CONTINUE = re.compile(
+    rb"^[^\r\n]* HTTP/1\.1\r\n(?:.*\r\n)?expect[ \t]*:[ \t]*100-continue[ \t]*\r\n", re.I | re.S
+)
+
+
+def request_complete(received: bytes, max_body: int) -> bool:
+    """Whether RECEIVED holds a whole request: its head, and its body when it has a length the
+    app accepts (a chunked or too large body is refused before it is read).
+
+    >>> request_complete(b"GET / HTTP/1.1\\r\\nHost: a\\r\\n", 10)
+    False
+    >>> request_complete(b"POST / HTTP/1.1\\r\\nContent-Length: 3\\r\\n\\r\\nab", 10)
+    False
+    >>> request_complete(b"POST / HTTP/1.1\\r\\nContent-Length: 3\\r\\n\\r\\nabc", 10)
+    True
+    """
+    start = len(received) - len(received.lstrip(b"\r\n"))
+    end = received.find(b"\r\n\r\n", start)
+    if end < 0:
+        return False
+    length = _LENGTH.search(received, start, end + 2)
+    if length is None:
+        return True
+    body = int(length[1])
+    return body > max_body or len(received) - end - 4 >= body
 
 
 class Worker(ThreadWorker):
-    """gunicorn's threaded worker, except that a request line or headers too large to read get
-    the app's JSON error with CORS (a long GET query from a browser or SPARQLWrapper must learn
-    to POST) instead of gunicorn's HTML page."""
+    """gunicorn's threaded worker, with two changes.
+
+    A request is read by the worker's event loop, not by a thread: a thread takes it once it is
+    whole (``request_complete``), so clients that send half a request (slow loris) hold a
+    buffer and a socket, never a thread, and are closed with 408 after
+    ``INNOGRAPH_CLIENT_READ_S``. gunicorn's own worker hands a connection to a thread as soon
+    as its first bytes arrive, and the thread then waits as long as the client likes.
+
+    A request line or headers too large to read get the app's JSON error with CORS (a long GET
+    query from a browser or SPARQLWrapper must learn to POST) instead of gunicorn's HTML page."""
+
+    def init_process(self) -> None:
+        settings: Settings = self.app.settings  # type: ignore[attr-defined]  # our Server
+        self.read_s = settings.client_read_s
+        self.max_body = settings.max_body_bytes
+        super().init_process()
+
+    def accept(self, listener: Any) -> None:
+        try:
+            client, address = listener.accept()
+        except OSError as error:
+            if error.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
+                raise
+            return
+        self.nr_conns += 1
+        self._read_request(TConn(self.cfg, client, address, listener.getsockname()))
+
+    def on_client_socket_readable(self, conn: Any, client: Any) -> None:
+        """A kept-alive connection starts its next request: read it as a new one's."""
+        self.poller.unregister(client)
+        self.keepalived_conns.remove(conn)
+        conn.sock.setblocking(False)
+        self._read_request(conn)
+        self._received(conn)
+
+    def _read_request(self, conn: Any) -> None:
+        conn.received = getattr(conn, "received", b"")  # the start of a pipelined request
+        conn.continued = False
+        conn.timeout = time.monotonic() + self.read_s
+        conn.data_ready = True  # gunicorn's thread must not wait for data: it is all there
+        self.pending_conns.append(conn)  # murder_pending closes it at its timeout
+        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._readable, conn))
+
+    def _readable(self, conn: Any, _client: Any) -> None:
+        self._received(conn)
+
+    def _received(self, conn: Any) -> None:
+        try:
+            data = conn.sock.recv(65536)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self._drop(conn)
+            return
+        conn.received += data
+        if request_complete(conn.received, self.max_body):
+            self.poller.unregister(conn.sock)
+            self.pending_conns.remove(conn)
+            self.enqueue_req(conn)
+        elif b"\r\n\r\n" in conn.received:
+            head = conn.received.lstrip(b"\r\n").split(b"\r\n\r\n", 1)[0] + b"\r\n"
+            if not conn.continued and _CONTINUE.match(head):  # curl's POSTs above 1 KiB
+                conn.continued = True
+                with contextlib.suppress(OSError):
+                    conn.sock.send(b"HTTP/1.1 100 Continue\r\n\r\n")
+        elif len(conn.received) > HEAD_LIMIT:
+            line = conn.received.split(b"\n", 1)
+            refused = LimitRequestLine if len(line) == 1 else LimitRequestHeaders
+            self._drop(conn, _REFUSED[refused])
+
+    def _drop(self, conn: Any, answer: tuple[int, str, str] | None = None) -> None:
+        self.poller.unregister(conn.sock)
+        self.pending_conns.remove(conn)
+        self.nr_conns -= 1
+        if answer is not None:
+            _send_error(conn.sock, *answer)
+        conn.close()
+
+    def murder_pending(self) -> None:
+        """Close the connections whose request did not arrive in time (408 to those that began
+        one), and, once the worker stops, those that have not begun one."""
+        now = time.monotonic()
+        for conn in list(self.pending_conns):
+            late = conn.timeout is not None and conn.timeout <= now
+            if getattr(conn, "received", b""):
+                if late:
+                    self._drop(conn, (408, "Request Timeout", _TOO_SLOW.format(self.read_s)))
+            elif late or not self.alive:
+                self._drop(conn)
+
+    def finish_request(self, conn: Any, fs: Any) -> None:
+        """A kept-alive connection with the start of its next request already read waits for
+        the rest as a new one does (408 at the deadline), not as an idle one."""
+        carried = getattr(conn, "received", b"")
+        if carried and self.alive and not fs.cancelled() and fs.exception() is None and fs.result():
+            conn.sock.setblocking(False)
+            self._read_request(conn)
+            return
+        super().finish_request(conn, fs)
+
+    def handle_request(self, req: Any, conn: Any) -> Any:
+        if getattr(conn, "continued", False):  # the event loop has said 100 Continue already
+            req._expected_100_continue = False
+        return super().handle_request(req, conn)
+
+    def handle(self, conn: Any) -> Any:
+        """gunicorn's request handling (in a thread), from the bytes already received."""
+        received, conn.received = getattr(conn, "received", b""), b""
+        if received:
+            conn.sock.setblocking(True)
+            if conn.parser is None:
+                conn.parser = get_parser(self.cfg, conn.sock, conn.client)
+            buffered = conn.parser.unreader.buf
+            buffered.seek(0, 2)
+            buffered.write(received)
+        keep = super().handle(conn)
+        if keep and conn.parser is not None:  # what the client sent after this request
+            rest = conn.parser.unreader.take_buffered()
+            if request_complete(rest, self.max_body):
+                conn.parser.unreader.unread(rest)  # gunicorn hands it to a thread at once
+            else:
+                conn.received = rest  # the event loop waits for the rest (finish_request)
+        return keep
 
     def init_signals(self) -> None:
         """Ctrl-C reaches every process of the terminal's group: the master stops the workers
@@ -105,18 +264,23 @@ class Worker(ThreadWorker):
         if refused is None:
             super().handle_error(req, client, addr, exc)
             return
-        status, reason, message = refused
         self.log.warning("Invalid request from ip=%s: %s", (addr or ("",))[0], exc)
-        body = json.dumps({"error": message, "status": status}).encode()
-        head = (
-            f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-            "Cache-Control: no-store\r\nAccess-Control-Allow-Origin: *\r\n\r\n"
-        )
-        try:
-            client.sendall(head.encode("latin-1") + body)
-        except OSError:
-            self.log.debug("Failed to send error message.")
+        _send_error(client, *refused)
+
+
+_TOO_SLOW = "the request did not arrive within {:g} s; send it whole, then wait for the answer"
+
+
+def _send_error(client: socket.socket, status: int, reason: str, message: str) -> None:
+    """A JSON error and the end of the connection, written by the server, not the app."""
+    body = json.dumps({"error": message, "status": status}).encode()
+    head = (
+        f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        "Cache-Control: no-store\r\nAccess-Control-Allow-Origin: *\r\n\r\n"
+    )
+    with contextlib.suppress(OSError):
+        client.send(head.encode("latin-1") + body)  # once: a non-blocking socket may take less
 
 
 def check_address(host: str, port: int) -> None:

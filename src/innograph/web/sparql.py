@@ -17,7 +17,7 @@ from flask import Blueprint, Response, render_template, request
 from ..errors import UsageError
 from ..query.guard import QueryRejected, inspect_query
 from ..query.workers import QueryRequest
-from . import service
+from . import service, throttle
 from .http import takes_gzip
 from .negotiation import choose, media_type
 from .runtime import Runtime
@@ -159,7 +159,7 @@ def sparql() -> Response:
     answer = runtime().cache.get(query)
     kept = answer is not None
     if answer is None:
-        answer = runtime().workers.run(query, timeout)
+        answer = throttle.run(runtime().workers, query, timeout)
         kept = runtime().cache.put(query, answer)
     if answer.encoding:
         headers["Content-Encoding"] = answer.encoding
