@@ -5,6 +5,7 @@ instead of a new process, and a surplus left idle is stopped."""
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +14,13 @@ import pytest
 
 from innograph import store
 from innograph.query import workers
-from innograph.query.workers import SLEEP_FUNCTION, QueryRequest, QueryWorkers
+from innograph.query.workers import (
+    SLEEP_FUNCTION,
+    WAIT_FUNCTION,
+    QueryRequest,
+    QueryWorkers,
+    ServerBusy,
+)
 
 LONG_S = 0.1
 pytestmark = pytest.mark.skipif(
@@ -28,8 +35,9 @@ def pool(seed_store: Path) -> Iterator[QueryWorkers]:
     made.close()
 
 
-def ask(pool: QueryWorkers, root: Path, seconds: float) -> None:
-    text = f'SELECT (<{SLEEP_FUNCTION}>("{seconds}") AS ?x) {{}} # {time.monotonic()}'
+def ask(pool: QueryWorkers, root: Path, seconds: float, function: str = SLEEP_FUNCTION) -> None:
+    """A query that works (burns CPU) for that long, or with WAIT_FUNCTION waits that long."""
+    text = f'SELECT (<{function}>("{seconds}") AS ?x) {{}} # {time.monotonic()}'
     version = store.require_current(root).id
     pool.run(QueryRequest(text, "json", 10, version), 5.0)
 
@@ -63,3 +71,22 @@ def test_a_surplus_left_idle_is_stopped(
     time.sleep(0.3)
     ask(pool, seed_store, 0)  # a quick query: its worker's return finds the stale surplus
     settled(pool, 1)
+
+
+def test_a_query_that_waits_rather_than_works_is_not_long(
+    pool: QueryWorkers, seed_store: Path
+) -> None:
+    """Long is what used the CPU that long: on a loaded machine a cheap query can wait past
+    ``long_query_s`` without working, and must not be turned away when the long places are
+    taken (the pool's one long place is held here by a query that works)."""
+    working = threading.Thread(target=ask, args=(pool, seed_store, 20 * LONG_S))
+    working.start()
+    try:
+        time.sleep(5 * LONG_S)  # it is long now, and holds the only long place
+        started = time.monotonic()
+        ask(pool, seed_store, 5 * LONG_S, WAIT_FUNCTION)  # 5x long_query_s, hardly any CPU
+        assert time.monotonic() - started >= 5 * LONG_S
+        with pytest.raises(ServerBusy):  # while one that works that long is turned away
+            ask(pool, seed_store, 5 * LONG_S)
+    finally:
+        working.join()
