@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parents[1]
 LOCK = ROOT / "requirements" / "server.lock"
 PROBE = "flask==2.2.4"  # GHSA-m2qf-hxjv-5gpq (CVE-2023-30861), fixed in 2.2.5
 SERVICES = ("pypi", "osv")
-QUIET = ("--timeout", "20", "--progress-spinner", "off")
+PIP_AUDIT = (sys.executable, "-m", "pip_audit", "-f", "json", "--timeout", "20")
+PIP_AUDIT += ("--progress-spinner", "off")
 FALLBACK = [
     "tests/security/test_supply_chain.py::test_the_lock_pins_every_declared_dependency_in_range",
     "tests/security/test_supply_chain.py::test_the_lock_is_past_the_known_advisories",
@@ -30,14 +31,16 @@ FALLBACK = [
 
 
 def pip_audit(service: str, *args: str) -> tuple[dict[str, Any] | None, str]:
-    """pip-audit's JSON report, or None and the last line it wrote about why not."""
-    done = subprocess.run(
-        [sys.executable, "-m", "pip_audit", "-s", service, "-f", "json", *QUIET, *args],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    """pip-audit's JSON report, or None and the last line it wrote about why not. Its cache is
+    new each time: advisories are asked afresh, never answered from an earlier run."""
+    with tempfile.TemporaryDirectory() as cache:
+        done = subprocess.run(
+            [*PIP_AUDIT, "-s", service, *args, "--cache-dir", cache],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
     try:
         return json.loads(done.stdout), ""
     except ValueError:
