@@ -46,7 +46,8 @@ test-fast: setup ## The quick loop: every test but the browser, Node, live-serve
 	$(BIN)/pytest -q -m "not (browser or node or server or shapes or clone or fuzz)"
 
 fuzz: setup ## The fuzzers with ten times CI's inputs: hypothesis over HTTP, atheris on the parser
-	INNOGRAPH_FUZZ_SCALE=10 INNOGRAPH_FUZZ_RUNS=150000 $(BIN)/pytest -q -m fuzz
+	INNOGRAPH_FUZZ_SCALE=10 INNOGRAPH_FUZZ_RUNS=150000 INNOGRAPH_FUZZ_SECONDS=1800 \
+	  $(BIN)/pytest -q -m fuzz
 
 # PIP_CONFIG_FILE: the lock names PyPI's files and hashes, whatever this machine's pip reads.
 lock: setup ## Pin the server's dependencies with hashes (requirements/server.lock) from pyproject.toml
