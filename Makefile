@@ -6,7 +6,7 @@ PORT ?= 8000
 # The catalogue question `make run` answers: short enough to read in a terminal.
 QUESTION ?= queries/cities-by-policy-area.rq
 
-.PHONY: help setup run shell test test-fast lint format
+.PHONY: help setup run shell test test-fast lint format fuzz lock audit
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
@@ -43,7 +43,19 @@ test: lint ## Set up, lint and pass the tests (what CI runs)
 	$(BIN)/pytest
 
 test-fast: setup ## The quick loop: every test but the browser, Node, live-server, shape-fixture and clone groups
-	$(BIN)/pytest -q -m "not (browser or node or server or shapes or clone)"
+	$(BIN)/pytest -q -m "not (browser or node or server or shapes or clone or fuzz)"
+
+fuzz: setup ## The fuzzers with ten times CI's inputs: hypothesis over HTTP, atheris on the parser
+	INNOGRAPH_FUZZ_SCALE=10 INNOGRAPH_FUZZ_RUNS=150000 INNOGRAPH_FUZZ_SECONDS=1800 \
+	  $(BIN)/pytest -q -m fuzz
+
+# PIP_CONFIG_FILE: the lock names PyPI's files and hashes, whatever this machine's pip reads.
+lock: setup ## Pin the server's dependencies with hashes (requirements/server.lock) from pyproject.toml
+	PIP_CONFIG_FILE=/dev/null $(BIN)/pip-compile --quiet --upgrade --generate-hashes --strip-extras \
+	  --no-emit-index-url --no-emit-find-links --output-file requirements/server.lock pyproject.toml
+
+audit: setup ## Check the locked dependencies against known advisories (pip-audit, or the version floors)
+	$(BIN)/python .ci/audit.py requirements/server.lock
 
 format: setup ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
