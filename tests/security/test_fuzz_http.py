@@ -501,13 +501,6 @@ def test_iri_paths_of_any_shape(
 # --- found by fuzzing ---------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,  # the body is not JSON
-    reason="gunicorn refuses a control character in a header value with its own HTML 400"
-    " (Invalid HTTP Header: 'ACCEPT') before the app sees the request; web/server.py turns"
-    " only LimitRequestLine and LimitRequestHeaders into JSON errors",
-)
 def test_a_control_character_in_a_header_is_a_json_error_naming_it(
     live_server: LiveServer,
 ) -> None:

@@ -19,7 +19,12 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
 from gunicorn.http import get_parser
-from gunicorn.http.errors import LimitRequestHeaders, LimitRequestLine
+from gunicorn.http.errors import (
+    InvalidHeader,
+    LimitRequestHeaders,
+    LimitRequestLine,
+    ParseException,
+)
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
 from ..errors import UsageError
@@ -40,6 +45,22 @@ _REFUSED: dict[type[BaseException], tuple[int, str, str]] = {
 }
 
 
+def _unparsable(error: BaseException) -> tuple[int, str, str] | None:
+    """A request gunicorn cannot parse, as the app's JSON error naming what is wrong (gunicorn
+    would answer its own HTML page); None for what is not a parse error.
+
+    >>> _unparsable(InvalidHeader("ACCEPT"))[2]
+    'Accept: the value is not allowed in a header (a control character, or a malformed value)'
+    """
+    if isinstance(error, InvalidHeader):
+        name = str(error.hdr).title()
+        return 400, "Bad Request", f"{name}: the value is not allowed in a header" + _WHY
+    if isinstance(error, ParseException):
+        return 400, "Bad Request", f"the request is not valid HTTP/1.1 ({error})"
+    return None
+
+
+_WHY = " (a control character, or a malformed value)"
 _CONTROL = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F)}
 
 
@@ -260,7 +281,7 @@ class Worker(ThreadWorker):
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
-        refused = _REFUSED.get(type(exc))
+        refused = _REFUSED.get(type(exc)) or _unparsable(exc)
         if refused is None:
             super().handle_error(req, client, addr, exc)
             return
