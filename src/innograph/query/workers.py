@@ -248,6 +248,10 @@ class _Worker:
 
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+# A query past INNOGRAPH_LONG_QUERY_S is long when its worker used at least this share of that
+# time in CPU: a runaway query gets that much even on a crowded machine, while a cheap one that
+# merely waited for the CPU has used a few milliseconds in all.
+WORKING = 0.1
 LONG_QUERY_NICENESS = 19  # a long query's process runs when nothing quicker wants the CPU
 SURPLUS_IDLE_S = 30.0  # a worker beyond the pool's size, idle this long, is stopped
 
@@ -391,7 +395,7 @@ class QueryWorkers:
             while True:
                 if worker.connection.poll(max(0.0, min(long_s, deadline - time.monotonic()))):
                     return self._unpack(worker, worker.connection.recv(), self._give_back)
-                if time.monotonic() >= deadline or worker.cpu_since_answer() >= long_s / 2:
+                if time.monotonic() >= deadline or worker.cpu_since_answer() >= long_s * WORKING:
                     break
         except (EOFError, OSError, BrokenPipeError):
             self._in_background(self._replace, worker)
