@@ -189,6 +189,14 @@ def _serve(connection: Connection, store_root: str, test_functions: bool, memory
     functions = _functions(test_functions)
     copy = _MemoryCopy(memory_mb)
     opened: tuple[str, Any] | None = None
+    try:  # the served version, opened before the first query: its cost is no query's
+        served = store.current(Path(store_root))
+        if served is not None:
+            opened = (served.id, store.open_read_only(served))
+            copy.start(served)
+    except Exception:  # opened on the first query instead, which reports what fails
+        log.exception("query worker: cannot open the served version")
+    connection.send(("ready", None, time.process_time()))
     while True:
         try:
             request: QueryRequest = connection.recv()
@@ -386,16 +394,19 @@ class QueryWorkers:
         worker = self._take()
         deadline = time.monotonic() + timeout_s
         long_s = self._long_query_s if 0 < self._long_query_s < timeout_s else timeout_s
-        if worker.cpu_s is None:  # a new worker: what it used to start is not this query's
-            worker.cpu_s = worker.cpu()
+        working_s = max(long_s * WORKING, 2 / CLOCK_TICKS)  # CPU time is counted in ticks
         try:
+            if worker.cpu_s is None:  # a new worker says when it has opened the served version
+                if worker.connection.poll(self._queue_wait_s):
+                    worker.cpu_s = worker.connection.recv()[2]
+                worker.cpu_s = worker.cpu_s or worker.cpu()
             worker.connection.send(request)
             # Long is what has *worked* long: a query that waited for the CPU of a loaded
             # machine is quick yet, and is not made to give its place up (or turned away).
             while True:
                 if worker.connection.poll(max(0.0, min(long_s, deadline - time.monotonic()))):
                     return self._unpack(worker, worker.connection.recv(), self._give_back)
-                if time.monotonic() >= deadline or worker.cpu_since_answer() >= long_s * WORKING:
+                if time.monotonic() >= deadline or worker.cpu_since_answer() >= working_s:
                     break
         except (EOFError, OSError, BrokenPipeError):
             self._in_background(self._replace, worker)
