@@ -63,11 +63,12 @@ class Settings:
         "How long a request waits for a free query worker before a 503 with Retry-After.",
     )
     long_query_s: float = setting(
-        0.25,
+        0.1,
         "INNOGRAPH_LONG_QUERY_S",
-        "A query still running after this many seconds is a long one: a new query worker takes"
-        " its place, so long queries never hold up the others; at most INNOGRAPH_QUERY_WORKERS"
-        " long ones run at once (one more is a 503). 0 turns this off.",
+        "A query still running after this many seconds, having used a tenth of them in CPU, is a"
+        " long one: a new query worker takes its place, so long queries never hold up the"
+        " others; at most INNOGRAPH_QUERY_WORKERS long ones run at once (one more is a 503)."
+        " 0 turns this off.",
     )
     memory_copy_mb: float = setting(
         0.0,
