@@ -65,10 +65,10 @@ class Settings:
     long_query_s: float = setting(
         0.1,
         "INNOGRAPH_LONG_QUERY_S",
-        "A query still running after this many seconds, having used a tenth of them in CPU, is a"
-        " long one: a new query worker takes its place, so long queries never hold up the"
-        " others; at most INNOGRAPH_QUERY_WORKERS long ones run at once (one more is a 503)."
-        " 0 turns this off.",
+        "A query still running after this many seconds, having used 20 ms of CPU (or a tenth of"
+        " the setting, when more), is a long one: a new query worker takes its place, so long"
+        " queries never hold up the others; at most INNOGRAPH_QUERY_WORKERS long ones run at"
+        " once (one more is a 503). 0 turns this off.",
     )
     memory_copy_mb: float = setting(
         0.0,

@@ -77,7 +77,7 @@ def test_a_query_that_waits_rather_than_works_is_not_long(seed_store: Path) -> N
     """Long is what used the CPU (a share of ``long_query_s``, ``WORKING``): on a loaded
     machine a cheap query can wait past ``long_query_s`` without working, and must not be
     turned away when the long places are taken (the pool's one long place is held here by a
-    query that works). The production threshold, 0.25 s: CPU time is counted in ticks."""
+    query that works). At 0.25 s (25 ms of CPU): CPU time is counted in 10 ms ticks."""
     long_s = 0.25
     pool = QueryWorkers(seed_store, 1, 5.0, True, long_query_s=long_s)
     try:

@@ -15,9 +15,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import urllib.parse
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from hostile import Reply, fetch
@@ -508,3 +510,23 @@ def test_a_control_character_in_a_header_is_a_json_error_naming_it(
     check(reply, b"\x1f", "GET /sparql Accept='\\x1f'")
     assert reply.status == 400
     assert json.loads(reply.body)["error"].startswith("Accept: ")
+
+
+def test_a_content_length_of_thousands_of_digits_is_refused_and_kills_nothing(
+    live_server: LiveServer,
+) -> None:
+    """Python's ``int()`` refuses a number of more than 4,300 digits: read in the event loop,
+    such a length would end the web worker, and every request on it."""
+    host, port = urllib.parse.urlsplit(live_server.url).netloc.split(":")
+    workers = sorted(int(pid) for pid in children(live_server.process.pid))
+    head = b"POST /sparql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: " + b"9" * 5000
+    with socket.create_connection((host, int(port)), timeout=10) as client:
+        client.sendall(head + b"\r\nContent-Type: application/sparql-query\r\n\r\nASK {}")
+        answer = client.recv(65536)
+    assert answer.startswith((b"HTTP/1.1 413 ", b"HTTP/1.1 400 ")), answer[:200]
+    assert fetch(live_server.url + "/-/ping").status == 200
+    assert sorted(int(pid) for pid in children(live_server.process.pid)) == workers
+
+
+def children(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/task/{pid}/children").read_text().split()

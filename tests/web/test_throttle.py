@@ -157,3 +157,13 @@ def test_loopback_clients_are_exempt_in_development(development: LiveServer) -> 
         status, _, _ = get(development, query(SPEND), SPENDER)
         assert status == 200
     assert get(development, query("ASK {}"), SPENDER)[0] == 200
+
+
+def test_an_error_budget_below_one_a_minute_still_lets_queries_start() -> None:
+    """Each web worker holds its share of the budgets: 1 error a minute over 2 workers is half
+    an error each, which must not refuse every query for ever."""
+    budgets = Budgets(30, 30, 0.5)
+    assert budgets.spent("a", 0.0) == ("", 0.0)
+    budgets.spend("a", 0.1, failed=True, now=0.0)
+    assert budgets.spent("a", 1.0)[0] == "errors"
+    assert budgets.spent("a", 121.0) == ("", 0.0)  # the debt of half an error, paid back

@@ -56,6 +56,11 @@ class WorkerLost(ServerBusy):
         self.retry_after = 1
 
 
+class LongQueriesFull(ServerBusy):
+    """A query that ran until it was long, when as many long queries run as the pool allows:
+    stopped, and turned away as when all workers are busy."""
+
+
 class QueryFailed(UsageError):
     """The engine refused the query (a syntax error, an unknown function)."""
 
@@ -158,13 +163,18 @@ class _MemoryCopy:
 
     def __init__(self, budget_mb: float) -> None:
         self._budget_mb = budget_mb
-        self.version: str | None = None
-        self.store: Any = None
+        self.version: str | None = None  # the version asked for last
+        self.made: tuple[str, Any] | None = None  # (version id, its copy), set in one step
+
+    def of(self, version_id: str) -> Any:
+        """The copy of that version, or None (not made, not yet, or of another version)."""
+        made = self.made
+        return made[1] if made is not None and made[0] == version_id else None
 
     def start(self, version: Any) -> None:
         from .. import store
 
-        self.version, self.store = version.id, None
+        self.version, self.made = version.id, None
         counted = store.statistics.read(version.path)
         triples = counted["totals"]["triples"] if counted else None
         if triples is None or store.dumps.copy_size_mb(triples) > self._budget_mb:
@@ -176,10 +186,23 @@ class _MemoryCopy:
             except Exception:  # the worker goes on answering from disk
                 log.exception("query worker: no in-memory copy of %s", version.id)
                 return
-            if self.version == version.id:  # still the version asked for
-                self.store = made
+            if self.version == version.id:  # still the version asked for (else dropped)
+                self.made = (version.id, made)
 
         threading.Thread(target=make, daemon=True).start()
+
+
+def _exit_with_parent() -> None:
+    """Stop when the process that started this worker is gone (a web worker killed with
+    SIGKILL never kills its pool): a runaway query must not run on with nobody to answer."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def _serve(connection: Connection, store_root: str, test_functions: bool, memory_mb: float) -> None:
@@ -187,6 +210,7 @@ def _serve(connection: Connection, store_root: str, test_functions: bool, memory
     from .. import store
 
     functions = _functions(test_functions)
+    _exit_with_parent()
     copy = _MemoryCopy(memory_mb)
     opened: tuple[str, Any] | None = None
     try:  # the served version, opened before the first query: its cost is no query's
@@ -196,7 +220,7 @@ def _serve(connection: Connection, store_root: str, test_functions: bool, memory
             copy.start(served)
     except Exception:  # opened on the first query instead, which reports what fails
         log.exception("query worker: cannot open the served version")
-    connection.send(("ready", None, time.process_time()))
+    connection.send(("ready", None, time.thread_time()))
     while True:
         try:
             request: QueryRequest = connection.recv()
@@ -207,10 +231,11 @@ def _serve(connection: Connection, store_root: str, test_functions: bool, memory
                 version = store.version_at(Path(store_root), request.version)
                 opened = (request.version, store.open_read_only(version))
                 copy.start(version)
-            elif copy.store is not None and opened[1] is not copy.store:
-                opened = (request.version, copy.store)  # the RocksDB store is closed
+            elif (held := copy.of(request.version)) is not None and opened[1] is not held:
+                opened = (request.version, held)  # the RocksDB store is closed
             answer = _answer(opened[1], request, functions)
-            reply: tuple[str, Any] = ("ok", replace(answer, in_memory=opened[1] is copy.store))
+            in_memory = opened[1] is copy.of(request.version)
+            reply: tuple[str, Any] = ("ok", replace(answer, in_memory=in_memory))
         except SyntaxError as error:
             reply = ("bad", engine_syntax_message(error))
         except (ValueError, TypeError, NotImplementedError, RuntimeError) as error:
@@ -219,7 +244,7 @@ def _serve(connection: Connection, store_root: str, test_functions: bool, memory
         except Exception as error:  # reported once here, never shown raw to a client
             log.exception("query worker failed")
             reply = ("error", type(error).__name__)
-        connection.send((*reply, time.process_time()))  # the pool tells long queries by it
+        connection.send((*reply, time.thread_time()))  # the pool tells long queries by it
 
 
 # --- the pool, in the web process ---------------------------------------------------------------
@@ -238,9 +263,11 @@ class _Worker:
         self.cpu_s: float | None = None  # its CPU time when it last answered (it says so)
 
     def cpu(self) -> float:
-        """The CPU time the process has used, user and system (0 once it is gone)."""
+        """The CPU time its main thread has used, user and system, the thread that answers (a
+        copy loading in another thread is no query's); 0 once it is gone."""
         try:
-            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rpartition(")")[2].split()
+            stat = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/stat").read_text()
+            fields = stat.rpartition(")")[2].split()
         except OSError:
             return 0.0
         return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
@@ -339,7 +366,19 @@ class QueryWorkers:
 
     def _replace(self, worker: _Worker) -> None:
         worker.kill()
-        self._idle.put(self._new())
+        self._idle.put(self._started())
+
+    def _started(self) -> _Worker:
+        """A new worker, tried again until the system lets one start (out of memory or of
+        processes just after a worker was lost): the pool never shrinks for good."""
+        wait_s = 0.1
+        while True:
+            try:
+                return self._new()
+            except OSError:
+                log.exception("query worker: cannot start one; trying again in %g s", wait_s)
+                time.sleep(wait_s)
+                wait_s = min(5.0, wait_s * 2)
 
     def _take(self) -> _Worker:
         """An idle worker that is alive: one that died while idle (the OOM killer, an operator)
@@ -372,7 +411,7 @@ class QueryWorkers:
             if self._pooled >= self._size:
                 return
             self._pooled += 1
-        self._in_background(lambda: self._idle.put(self._new()))
+        self._in_background(lambda: self._idle.put(self._started()))
 
     def _after_long(self, worker: _Worker, answered: bool) -> None:
         """A long query's process rejoins the pool when its query ended in time and its
@@ -396,16 +435,15 @@ class QueryWorkers:
         long_s = self._long_query_s if 0 < self._long_query_s < timeout_s else timeout_s
         working_s = max(long_s * WORKING, 2 / CLOCK_TICKS)  # CPU time is counted in ticks
         try:
-            if worker.cpu_s is None:  # a new worker says when it has opened the served version
-                if worker.connection.poll(self._queue_wait_s):
-                    worker.cpu_s = worker.connection.recv()[2]
-                worker.cpu_s = worker.cpu_s or worker.cpu()
+            if worker.cpu_s is None:  # a new worker: what it used to start is no query's
+                worker.cpu_s = worker.cpu()
             worker.connection.send(request)
             # Long is what has *worked* long: a query that waited for the CPU of a loaded
             # machine is quick yet, and is not made to give its place up (or turned away).
             while True:
-                if worker.connection.poll(max(0.0, min(long_s, deadline - time.monotonic()))):
-                    return self._unpack(worker, worker.connection.recv(), self._give_back)
+                reply = self._receive(worker, min(long_s, deadline - time.monotonic()))
+                if reply is not None:
+                    return self._unpack(worker, reply, self._give_back)
                 if time.monotonic() >= deadline or worker.cpu_since_answer() >= working_s:
                     break
         except (EOFError, OSError, BrokenPipeError):
@@ -417,15 +455,15 @@ class QueryWorkers:
         # A long query: it keeps its process, a new worker takes its place in the pool.
         if not self._long.acquire(blocking=False):  # as many long queries as workers already
             self._in_background(self._replace, worker)
-            raise ServerBusy(self._queue_wait_s)
+            raise LongQueriesFull(self._queue_wait_s)
         self._pool_shrinks()
         with contextlib.suppress(OSError):  # the CPU goes to the quick ones first
             os.setpriority(os.PRIO_PROCESS, worker.process.pid, LONG_QUERY_NICENESS)
         answered = False
         try:
-            if not worker.connection.poll(max(0.0, deadline - time.monotonic())):
+            reply = self._receive(worker, deadline - time.monotonic())
+            if reply is None:
                 raise QueryTimeout(timeout_s)
-            reply = worker.connection.recv()
             answered = True
             return self._unpack(worker, reply, lambda _: None)
         except (EOFError, OSError, BrokenPipeError):
@@ -437,6 +475,19 @@ class QueryWorkers:
     @staticmethod
     def _in_background(work: Callable[..., object], *args: object) -> None:
         threading.Thread(target=work, args=args, daemon=True).start()
+
+    @staticmethod
+    def _receive(worker: _Worker, timeout_s: float) -> tuple[str, Any, float] | None:
+        """The worker's reply to the query it was sent, or None if none came in time. The
+        message a new worker sends once it has opened the served version is no reply: only its
+        CPU time is kept (the worker is taken before it has sent it)."""
+        until = time.monotonic() + max(0.0, timeout_s)
+        while worker.connection.poll(max(0.0, until - time.monotonic())):
+            reply: tuple[str, Any, float] = worker.connection.recv()
+            if reply[0] != "ready":
+                return reply
+            worker.cpu_s = reply[2]
+        return None
 
     @staticmethod
     def _unpack(

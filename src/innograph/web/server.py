@@ -134,6 +134,9 @@ def request_complete(received: bytes, max_body: int) -> bool:
     False
     >>> request_complete(b"POST / HTTP/1.1\\r\\nContent-Length: 3\\r\\n\\r\\nabc", 10)
     True
+    >>> huge = b"POST / HTTP/1.1\\r\\nContent-Length: " + b"9" * 5000  # int() refuses it
+    >>> request_complete(huge + b"\\r\\n\\r\\n", 10)
+    True
     """
     start = len(received) - len(received.lstrip(b"\r\n"))
     end = received.find(b"\r\n\r\n", start)
@@ -141,6 +144,8 @@ def request_complete(received: bytes, max_body: int) -> bool:
         return False
     length = _LENGTH.search(received, start, end + 2)
     if length is None:
+        return True
+    if len(length[1]) > 18:  # longer than any body can be: refused whole (413), never awaited
         return True
     body = int(length[1])
     return body > max_body or len(received) - end - 4 >= body
@@ -194,6 +199,16 @@ class Worker(ThreadWorker):
         self._received(conn)
 
     def _received(self, conn: Any) -> None:
+        """Read what the client sent; no input may raise into gunicorn's loop (the worker,
+        every request in flight on it and its query workers would go)."""
+        try:
+            self._read_more(conn)
+        except Exception:
+            self.log.exception("Unreadable request from %s", conn.client)
+            with contextlib.suppress(Exception):  # whatever state it was left in
+                self._drop(conn, (400, "Bad Request", "the request could not be read"))
+
+    def _read_more(self, conn: Any) -> None:
         try:
             data = conn.sock.recv(65536)
         except (BlockingIOError, InterruptedError):

@@ -24,7 +24,15 @@ from dataclasses import dataclass
 from flask import Flask, Response, current_app, jsonify, request
 
 from ..errors import InnographError
-from ..query.workers import Answer, QueryRequest, QueryTimeout, QueryWorkers, ServerBusy
+from ..query.workers import (
+    Answer,
+    LongQueriesFull,
+    QueryRequest,
+    QueryTimeout,
+    QueryWorkers,
+    ServerBusy,
+    WorkerLost,
+)
 from ..settings import Settings
 
 CLIENTS_KEPT = 10_000  # clients whose balance is remembered; the least recently seen go first
@@ -106,8 +114,9 @@ class Budgets:
         """Which budget is spent ("" if none) and the seconds until the client may query."""
         with self._lock:
             balance = self._balance(client, now)
-            if balance.errors < 1:  # one more failure must be affordable
-                return "errors", (1 - balance.errors) * 60 / self.errors_per_minute
+            needed = min(1.0, self.errors_per_minute)  # a share below 1 still refills to full
+            if balance.errors < needed:  # one more failure must be affordable
+                return "errors", (needed - balance.errors) * 60 / self.errors_per_minute
             if balance.seconds < 0:  # in debt: a query is paid after it ran
                 return "seconds", -balance.seconds * 60 / self.per_minute_s
             return "", 0.0
@@ -193,7 +202,10 @@ def run(workers: QueryWorkers, query: QueryRequest, timeout_s: float) -> Answer:
     start = time.monotonic()
     try:
         answer = workers.run(query, timeout_s)
-    except ServerBusy:
+    except (WorkerLost, LongQueriesFull):  # it ran, cost a process, then was lost or refused
+        throttle.budgets.spend(client, time.monotonic() - start, failed=True, now=time.monotonic())
+        raise
+    except ServerBusy:  # turned away before it was sent: no cost
         raise
     except QueryTimeout:
         throttle.budgets.spend(client, timeout_s, failed=True, now=time.monotonic())
