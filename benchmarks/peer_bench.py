@@ -84,7 +84,6 @@ POINT = {  # name -> query about one city
     " GROUP BY ?other ORDER BY DESC(?shared) ?other LIMIT 10",
 }
 GRAPH_QUERIES = ("describe", "profile")
-LONG_QUERY_S: str | None = None  # INNOGRAPH_LONG_QUERY_S of every innograph target (--long-query)
 
 
 def free_port() -> int:
@@ -192,8 +191,6 @@ def innograph(
     if not cache:
         env["INNOGRAPH_RESULT_CACHE_BYTES"] = "1"
     env["INNOGRAPH_MEMORY_COPY_MB"] = str(memory_copy_mb)
-    if LONG_QUERY_S is not None:
-        env["INNOGRAPH_LONG_QUERY_S"] = LONG_QUERY_S
     command = [*INNOGRAPH, "serve", "--store", str(store), "--port", str(target.port)]
     command += ["--workers", str(workers)]
     return start(target, command, env, "/-/ping")
@@ -513,8 +510,8 @@ def main() -> None:
         " long query keeps its worker and the others queue, as Oxigraph's server does)",
     )
     args = parser.parse_args()
-    global LONG_QUERY_S
-    LONG_QUERY_S = args.long_query
+    if args.long_query is not None:  # every innograph target inherits this environment
+        os.environ["INNOGRAPH_LONG_QUERY_S"] = args.long_query
     levels = [int(c) for c in args.concurrency.split(",")]
     if not Path(oxigraph_binary()).exists():
         raise SystemExit("Oxigraph's server is missing: .venv/bin/pip install oxigraph")
