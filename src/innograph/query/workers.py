@@ -436,7 +436,7 @@ class QueryWorkers:
         working_s = max(long_s * WORKING, 2 / CLOCK_TICKS)  # CPU time is counted in ticks
         try:
             if worker.cpu_s is None:  # a new worker: what it used to start is no query's
-                worker.cpu_s = worker.cpu()
+                self._await_ready(worker, deadline - time.monotonic())
             worker.connection.send(request)
             # Long is what has *worked* long: a query that waited for the CPU of a loaded
             # machine is quick yet, and is not made to give its place up (or turned away).
@@ -475,6 +475,18 @@ class QueryWorkers:
     @staticmethod
     def _in_background(work: Callable[..., object], *args: object) -> None:
         threading.Thread(target=work, args=args, daemon=True).start()
+
+    @staticmethod
+    def _await_ready(worker: _Worker, timeout_s: float) -> None:
+        """Wait until a new worker has opened the served version (its first message says so):
+        the CPU it spends opening is no query's, and a query that counted it would be taken
+        for a long one. Just after a start, with the pool's workers all opening at once, every
+        query was, and the cascade of replacements turned clients away for seconds."""
+        if worker.connection.poll(max(0.0, timeout_s)):
+            reply: tuple[str, Any, float] = worker.connection.recv()  # always "ready" first
+            worker.cpu_s = reply[2]
+        else:  # still opening at the deadline: counted from now
+            worker.cpu_s = worker.cpu()
 
     @staticmethod
     def _receive(worker: _Worker, timeout_s: float) -> tuple[str, Any, float] | None:
