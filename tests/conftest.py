@@ -134,26 +134,29 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_server(store: Path, env: dict[str, str] | None = None, workers: int = 1) -> LiveServer:
+def start_server(
+    store: Path,
+    env: dict[str, str] | None = None,
+    workers: int = 1,
+    options: tuple[str, ...] = (),
+    log: Path | None = None,
+) -> LiveServer:
+    """``innograph serve`` with OPTIONS besides its store, port and workers; what it prints
+    goes to LOG (or nowhere)."""
     port = free_port()
     environment = {**os.environ, **(env or {})}
+    output = log.open("wb") if log else subprocess.DEVNULL
     process = subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "innograph",
-            "serve",
-            "--store",
-            str(store),
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
+            *(sys.executable, "-m", "innograph", "serve", "--store", str(store)),
+            *("--port", str(port), "--workers", str(workers), *options),
         ],
         env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=output,
+        stderr=subprocess.STDOUT if log else subprocess.DEVNULL,
     )
+    if log:
+        output.close()  # type: ignore[union-attr]  # the server holds its own descriptor
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

@@ -8,7 +8,7 @@ import io
 import threading
 import urllib.parse
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -20,6 +20,7 @@ from ..query.workers import QueryRequest
 from . import service, throttle
 from .http import takes_gzip
 from .negotiation import choose, media_type
+from .repeats import KEEP, SERVED, Environ, StartResponse, WsgiApp
 from .runtime import Runtime
 from .runtime import current as runtime
 
@@ -152,6 +153,7 @@ def sparql() -> Response:
     # Weak: the same answer may travel gzipped or not, which a strong tag would have to tell apart.
     tag = hashlib.sha256(repr(query).encode()).hexdigest()[:32]
     headers = {"ETag": f'W/"{tag}"', "Last-Modified": version.last_modified}
+    request.environ[SERVED] = version.id
     if request.if_none_match.contains_weak(tag):
         request.environ[KEEP] = True  # the same tags asked again get the same 304
         return Response(status=304, headers=headers)
@@ -210,10 +212,6 @@ def _without_query() -> Response:
 
 # --- answered requests, before Flask ------------------------------------------------------------
 
-KEEP = "innograph.keep_response"
-Environ = dict[str, Any]
-StartResponse = Callable[..., Any]
-WsgiApp = Callable[[Environ, StartResponse], Iterable[bytes]]
 # What a request to /sparql may differ in and change its answer: everything else Flask reads of
 # it (the method, path and URL parameters, the body and its type, Accept, Accept-Encoding, the
 # Host that links and base IRIs are made from), and the served version.
@@ -275,12 +273,14 @@ def answered_first(app: WsgiApp, runtime: Runtime) -> WsgiApp:
     max_body = runtime.settings.max_body_bytes
 
     def front(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
-        key = _key(environ, max_body, runtime)
-        if key is None:
+        keyed = _key(environ, max_body, runtime)
+        if keyed is None:
             return app(environ, start_response)
+        key, version = keyed
         found = kept.get(key)
         if found is not None:
             status, headers, body = found
+            environ[KEEP], environ[SERVED] = True, version  # the server may keep it too
             start_response(status, list(headers))
             return [body]
         caught: list[Any] = []
@@ -303,9 +303,10 @@ def answered_first(app: WsgiApp, runtime: Runtime) -> WsgiApp:
     return front
 
 
-def _key(environ: Environ, max_body: int, runtime: Runtime) -> bytes | None:
-    """What identifies the request's answer, or None for a request the front door leaves to
-    the app (another path or method, a body it cannot read alone)."""
+def _key(environ: Environ, max_body: int, runtime: Runtime) -> tuple[bytes, str] | None:
+    """What identifies the request's answer, and the version it is asked of; None for a
+    request the front door leaves to the app (another path or method, a body it cannot read
+    alone)."""
     if environ.get("PATH_INFO") != "/sparql":
         return None
     method = environ.get("REQUEST_METHOD")
@@ -332,4 +333,4 @@ def _key(environ: Environ, max_body: int, runtime: Runtime) -> bytes | None:
     for name in KEYED:
         digest.update(b"\0" + str(environ.get(name, "")).encode("utf-8", "surrogateescape"))
     digest.update(b"\0" + version.encode())
-    return digest.digest()
+    return digest.digest(), version

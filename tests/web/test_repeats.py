@@ -1,0 +1,215 @@
+"""Repeated requests answered by the server's event loop (``innograph.web.repeats``), over
+real HTTP on 127.0.0.1: the same bytes get the same response, from the served version only,
+without a thread, whatever the client does with its socket."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import SEED, LiveServer, built_store, start_server, stop_server
+from innograph import store
+from innograph.query.workers import WAIT_FUNCTION
+
+CITIES = "SELECT ?city WHERE { ?city a <https://w3id.org/innograph/def/City> }"
+LARGE = "SELECT * WHERE { ?s ?p ?o . ?a ?b ?c } LIMIT 10000"  # megabytes of JSON
+
+
+def request(query: str, accept: str = "application/sparql-results+json", extra: str = "") -> bytes:
+    body = query.encode()
+    head = (
+        "POST /sparql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/sparql-query\r\n"
+        f"Accept: {accept}\r\nContent-Length: {len(body)}\r\n{extra}\r\n"
+    )
+    return head.encode() + body
+
+
+class Reply:
+    def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        self.status, self.headers, self.body = status, headers, body
+
+
+def read_reply(sock: socket.socket, pending: bytearray) -> Reply:
+    """One response from SOCK (PENDING: bytes read past the previous one)."""
+    while b"\r\n\r\n" not in pending:
+        pending += _received(sock)
+    head, _, rest = bytes(pending).partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    length = int(headers.get("Content-Length", "0"))
+    pending[:] = rest
+    while len(pending) < length:
+        pending += _received(sock)
+    body = bytes(pending[:length])
+    del pending[:length]
+    return Reply(int(lines[0].split()[1]), headers, body)
+
+
+def _received(sock: socket.socket) -> bytes:
+    data = sock.recv(65536)
+    if not data:
+        raise ConnectionError("the server closed the connection")
+    return data
+
+
+def ask(server: LiveServer, raw: bytes) -> Reply:
+    with connection(server) as sock:
+        sock.sendall(raw)
+        return read_reply(sock, bytearray())
+
+
+def connection(server: LiveServer, receive_buffer: int | None = None) -> socket.socket:
+    sock = socket.socket()
+    if receive_buffer:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+    sock.settimeout(30)
+    sock.connect(("127.0.0.1", int(server.url.rsplit(":", 1)[1])))
+    return sock
+
+
+def kept(server: LiveServer, raw: bytes) -> Reply:
+    """Ask RAW until the server keeps its answer (a cheap answer is kept when asked again)."""
+    first = ask(server, raw)
+    assert first.status == 200
+    ask(server, raw)
+    return first
+
+
+def access_lines(log: Path, start: str, expected: int) -> list[str]:
+    """The log's lines that start so, once there are EXPECTED of them (a line is written after
+    its response is sent) or 10 s have passed."""
+    deadline = time.monotonic() + 10
+    while True:
+        lines = [line for line in log.read_text().splitlines() if line.startswith(start)]
+        if len(lines) >= expected or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.05)
+
+
+def without_date(reply: Reply) -> dict[str, str]:
+    return {name: value for name, value in reply.headers.items() if name != "Date"}
+
+
+@pytest.fixture
+def two_threads(seed_store: Path, tmp_path: Path) -> Iterator[tuple[LiveServer, Path]]:
+    """One web worker with two threads, its access log in a file."""
+    log = tmp_path / "serve.log"
+    server = start_server(
+        seed_store, {"INNOGRAPH_TEST_FUNCTIONS": "true"}, options=("--threads", "2"), log=log
+    )
+    yield server, log
+    stop_server(server)
+
+
+def test_a_repeat_is_the_same_response_with_a_fresh_date(
+    two_threads: tuple[LiveServer, Path],
+) -> None:
+    server, log = two_threads
+    raw = request(CITIES)
+    first = kept(server, raw)
+    again = [ask(server, raw) for _ in range(3)]
+    for reply in again:
+        assert reply.status == 200
+        assert reply.body == first.body
+        assert without_date(reply) == without_date(first)
+        assert reply.headers["Connection"] == "keep-alive"
+    assert first.body.count(b'"city"') > 1
+    assert len(access_lines(log, "POST /sparql 200", 5)) == 5  # the repeats' too
+
+
+def test_a_repeat_is_answered_while_every_thread_is_busy(
+    two_threads: tuple[LiveServer, Path],
+) -> None:
+    server, _ = two_threads
+    raw = request(CITIES)
+    kept(server, raw)
+    finished: list[str] = []
+
+    def wait(number: int) -> None:
+        query = f'SELECT (<{WAIT_FUNCTION}>("2") AS ?x) {{}} # {number}'
+        assert ask(server, request(query)).status == 200
+        finished.append("wait")
+
+    waits = [threading.Thread(target=wait, args=(n,)) for n in range(2)]
+    for thread in waits:
+        thread.start()
+    time.sleep(0.5)  # both threads of the worker now wait for their query
+    assert ask(server, raw).status == 200
+    repeat_done = list(finished)
+    fresh = ask(server, request(CITIES + " # not asked before"))
+    fresh_done = list(finished)
+    for thread in waits:
+        thread.join()
+    assert repeat_done == []  # answered while both threads were held
+    assert fresh.status == 200
+    assert fresh_done != []
+
+
+def test_pipelined_requests_are_answered_in_order(two_threads: tuple[LiveServer, Path]) -> None:
+    server, _ = two_threads
+    raw = request(CITIES)
+    first = kept(server, raw)
+    other = request("ASK { ?s ?p ?o }")
+    with connection(server) as sock:
+        sock.sendall(raw + other + raw)
+        pending = bytearray()
+        replies = [read_reply(sock, pending) for _ in range(3)]
+    assert [r.status for r in replies] == [200, 200, 200]
+    assert replies[0].body == replies[2].body == first.body
+    assert replies[1].body == b'{"head":{},"boolean":true}'
+
+
+def test_a_client_that_asks_to_close_gets_its_connection_closed(
+    two_threads: tuple[LiveServer, Path],
+) -> None:
+    server, _ = two_threads
+    raw = request(CITIES, extra="Connection: close\r\n")
+    kept(server, raw)
+    with connection(server) as sock:
+        sock.sendall(raw)
+        reply = read_reply(sock, bytearray())
+        assert reply.headers["Connection"] == "close"
+        assert sock.recv(1) == b""
+
+
+def test_a_slow_reader_of_a_large_repeat_holds_up_nobody(
+    two_threads: tuple[LiveServer, Path],
+) -> None:
+    server, _ = two_threads
+    large, small = request(LARGE), request(CITIES)
+    whole = kept(server, large)
+    assert len(whole.body) > 4 * 2**20  # more than the largest send buffer Linux gives by default
+    kept(server, small)
+    with connection(server, receive_buffer=4096) as slow:
+        slow.sendall(large)
+        time.sleep(0.5)  # the server could write only the start: the rest waits for the reader
+        assert ask(server, small).status == 200  # meanwhile the event loop answers others
+        reply = read_reply(slow, bytearray())
+        slow.sendall(small)  # and the connection goes on
+        after = read_reply(slow, bytearray())
+    assert reply.status == 200
+    assert reply.body == whole.body
+    assert after.status == 200
+
+
+def test_another_version_served_is_asked_of_the_app(tmp_path: Path) -> None:
+    root = built_store([SEED], tmp_path / "store")
+    built_store([SEED], root)  # a second version; the first stays as previous
+    server = start_server(root)
+    try:
+        raw = request(CITIES)
+        first = kept(server, raw)
+        assert ask(server, raw).headers["ETag"] == first.headers["ETag"]
+        store.rollback(root)
+        again = [ask(server, raw) for _ in range(3)]
+        assert {r.headers["ETag"] for r in again} == {again[0].headers["ETag"]}
+        assert again[0].headers["ETag"] != first.headers["ETag"]
+    finally:
+        stop_server(server)
+        shutil.rmtree(root, ignore_errors=True)
