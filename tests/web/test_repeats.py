@@ -123,12 +123,29 @@ def test_a_repeat_is_the_same_response_with_a_fresh_date(
     assert len(access_lines(log, "POST /sparql 200", 5)) == 5  # the repeats' too
 
 
+CITY = "/id/city/liverpool-city-region"
+
+
+def get(path: str, accept: str) -> bytes:
+    return f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: {accept}\r\n\r\n".encode()
+
+
+@pytest.mark.parametrize(
+    ("raw", "status"),
+    [
+        (request(CITIES), 200),  # an answer
+        (get(f"{CITY}.html", "text/html"), 200),  # a page
+        (get(f"{CITY}.ttl", "text/turtle"), 200),  # a document
+        (get(CITY, "text/turtle"), 303),  # an IRI dereferenced
+    ],
+    ids=["answer", "page", "document", "see-other"],
+)
 def test_a_repeat_is_answered_while_every_thread_is_busy(
-    two_threads: tuple[LiveServer, Path],
+    two_threads: tuple[LiveServer, Path], raw: bytes, status: int
 ) -> None:
     server, _ = two_threads
-    raw = request(CITIES)
-    kept(server, raw)
+    assert ask(server, raw).status == status
+    assert ask(server, raw).status == status
     finished: list[str] = []
 
     def wait(number: int) -> None:
@@ -140,7 +157,7 @@ def test_a_repeat_is_answered_while_every_thread_is_busy(
     for thread in waits:
         thread.start()
     time.sleep(0.5)  # both threads of the worker now wait for their query
-    assert ask(server, raw).status == 200
+    assert ask(server, raw).status == status
     repeat_done = list(finished)
     fresh = ask(server, request(CITIES + " # not asked before"))
     fresh_done = list(finished)

@@ -6,7 +6,7 @@ document) is remembered with the exact bytes of the request that asked for it an
 that answered it. The same bytes asked again while that version is served get the same response
 at once: a version never changes, and nothing the app could read of a request (method, target,
 headers, body) differs between two byte-identical ones. Only responses whose every part is the
-app's are kept (a 200 with its length, or a 304, to an HTTP/1.1 request that keeps the
+app's are kept (a 200 with its length, a 303 or a 304, to an HTTP/1.1 request that keeps the
 connection open); the server writes ``Date`` anew each time."""
 
 from __future__ import annotations
@@ -30,12 +30,13 @@ WsgiApp = Callable[[Environ, StartResponse], Iterable[bytes]]
 class Kept:
     version: str
     status_line: bytes  # b"HTTP/1.1 200 OK\r\nServer: gunicorn\r\n"
-    rest: bytes  # the app's headers, the blank line and the body
+    headers: bytes  # the app's headers and the blank line
+    body: bytes  # the app's own bytes object (the answer cache's), never a copy
     atoms: tuple[tuple[str, str], ...]  # what the access log says of it, but time and client
 
     @property
     def size(self) -> int:
-        return len(self.status_line) + len(self.rest)
+        return len(self.status_line) + len(self.headers) + len(self.body)
 
 
 def request_key(received: bytes) -> bytes:
@@ -102,7 +103,8 @@ def keeping(app: WsgiApp, repeats: Repeats, keys: threading.local, server: str) 
         kept = Kept(
             version,
             f"HTTP/1.1 {status}\r\nServer: {server}\r\n".encode("latin-1"),
-            lines.encode("latin-1") + b"\r\n" + body,
+            lines.encode("latin-1") + b"\r\n",
+            body,
             atoms,
         )
         repeats.put(key, kept)
@@ -123,7 +125,7 @@ def _keeps_alive(environ: Environ) -> bool:
 
 def _whole(status: str, headers: list[tuple[str, str]]) -> bool:
     """A response the server adds nothing to but Date and Connection."""
-    if not status.startswith(("200 ", "304 ")):
+    if not status.startswith(("200 ", "303 ", "304 ")):
         return False
     names = {name.lower() for name, _ in headers}
     return not names & {"connection", "transfer-encoding", "date", "server"}

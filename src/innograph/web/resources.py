@@ -54,6 +54,7 @@ from .rendering import (
     shapes_status,
     to_iri,
 )
+from .repeats import KEEP, SERVED
 from .runtime import current as runtime
 
 blueprint = Blueprint("resources", __name__)
@@ -240,6 +241,7 @@ def resource(space: str, rest: str) -> Response:
     if not MINTED_PATH.fullmatch(rest):
         raise NotFound(f"{request.path}: not an IRI of this dataset")
     version = runtime().version()
+    request.environ[SERVED] = version.id
     iri = to_iri(space, rest, version.base_iri)
     page = _page_number()
     view = "resource" if request.args.get("view") == "resource" else ""
@@ -254,16 +256,17 @@ def resource(space: str, rest: str) -> Response:
     }
     conditional = request.if_none_match
     if document and not conditional.star_tag and conditional.contains_weak(tag):
-        return Response(status=304, headers=headers)  # a version never changes: no query needed
+        return _again(Response(status=304, headers=headers))  # a version never changes
     media, writer = DOCUMENTS[fmt]
     cached = runtime().documents.get(tag) if document else None
     if cached is not None:
         stored, kept = cached
-        return Response(stored, content_type=f"{media}; charset=utf-8", headers={**headers, **kept})
+        headers.update(kept)
+        return _again(Response(stored, content_type=f"{media}; charset=utf-8", headers=headers))
     built = _built_page(version, iri) if page == 1 and not view and fmt == "html" else None
     if built is not None:  # a city's page rendered with the version: no query needed
         if not document:
-            return Response(status=303, headers={"Location": public(located)})
+            return _again(Response(status=303, headers={"Location": public(located)}))
         pages = max(1, -(-built["count"] // INBOUND_PAGE))
         headers["Link"] = ", ".join(_links(path, fmt, page, pages, view))
         charts = [
@@ -289,7 +292,7 @@ def resource(space: str, rest: str) -> Response:
     if described.rows == 0 and count == 0 and not known:
         return _not_found(iri, fmt, version)
     if not document:
-        return Response(status=303, headers={"Location": public(located)})
+        return _again(Response(status=303, headers={"Location": public(located)}))
     headers["Link"] = ", ".join(_links(path, fmt, page, pages, view))
     if writer is not None:
         answer = ask(version, query, writer, prefixed=True)
@@ -332,6 +335,13 @@ def resource(space: str, rest: str) -> Response:
         )
     _remember(tag, body.encode(), headers)
     return Response(body, content_type=f"{media}; charset=utf-8", headers=headers)
+
+
+def _again(response: Response) -> Response:
+    """A response the server may give again to the same request while the version is served
+    (``repeats``): a redirect, a 304, a document asked before."""
+    request.environ[KEEP] = True
+    return response
 
 
 def _built_page(version: VersionFacts, iri: str) -> dict[str, Any] | None:

@@ -138,6 +138,7 @@ class Server(BaseApplication):
         return app
 
 
+KEEP_ALIVE = b"Connection: keep-alive\r\n"
 HEAD_LIMIT = 64 * 1024  # a request head that has not ended by then is refused (431 or 414)
 _LENGTH = re.compile(rb"\r\ncontent-length[ \t]*:[ \t]*(\d+)", re.IGNORECASE)
 _CONTINUE = re.compile(
@@ -301,18 +302,17 @@ class Worker(ThreadWorker):
         start = time.monotonic()
         conn.received = b""
         self.nr += 1
-        response = b"".join((kept.status_line, self._date(), b"Connection: keep-alive\r\n"))
-        response += kept.rest
+        parts = [kept.status_line, self._date(), KEEP_ALIVE, kept.headers, kept.body]
         try:
             conn.sock.setblocking(False)
-            sent = conn.sock.send(response)
+            sent = conn.sock.sendmsg(parts)  # gathered by the kernel: the body is not copied
         except BlockingIOError:
             sent = 0
         except OSError:
             self._close(conn)
             return True
-        if sent < len(response):  # a slow reader: a thread writes the rest, as for any answer
-            done = self.tpool.submit(_send_rest, conn.sock, response[sent:])
+        if sent < sum(map(len, parts)):  # a slow reader: a thread writes the rest
+            done = self.tpool.submit(_send_rest, conn.sock, b"".join(parts)[sent:])
             done.add_done_callback(lambda fut: self.method_queue.defer(self._keep_alive, conn, fut))
         else:
             self._keep_alive(conn)
