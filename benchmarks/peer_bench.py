@@ -21,15 +21,18 @@ same statements everywhere:
 * ``pyoxigraph``: the RocksDB folder opened in this process, answers serialised as a server
   would (JSON results, Turtle graphs), no HTTP: the floor.
 
-Workloads, each at every concurrency (threads of this process, keep-alive connections, POST
-``application/sparql-query``):
+Workloads, each at every concurrency (keep-alive connections of wrk, the C load generator,
+``apt-get install wrk``; POST ``application/sparql-query``). A client in this process would
+spend more CPU than the servers it measures, on the same cores: with Python's threads, Oxigraph
+in memory had looked 3 to 6 times slower than it is.
 
-* ``catalogue``: the queries in ``queries/*.rq`` in turn (repeats: an answer cache helps);
+* ``catalogue``: the queries in ``queries/*.rq`` in turn, ten times (repeats: an answer cache
+  helps);
 * ``point-cold``: one city per request, in turn, and six questions about it: its statements,
   its DESCRIBE, its policy areas, its funding sources, the CONSTRUCT of its profile graphs, the
   cities sharing its policy areas. Each text ends in a comment with a request number, so no
   text is asked twice of a server and no answer cache helps;
-* ``point-warm``: the same six queries about one city, repeated;
+* ``point-warm``: the same six queries about one city, repeated (five times ``--requests``);
 * ``page``: innograph's city page (``/id/city/<c>.html``), a city no earlier request to that
   server named (so ``profiles / (levels x rounds)`` pages per cell); the Oxigraph targets answer
   the same cities' DESCRIBE instead (what a client of theirs would ask).
@@ -50,6 +53,7 @@ import http.client
 import json
 import os
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -112,13 +116,19 @@ class Target:
     endpoint: str = "/query"  # Oxigraph's; innograph answers at /sparql
     pages: bool = False  # serves /id/city/<c>.html
     peak_pss_mb: float = 0.0
+    busy: bool = False  # being driven now
     _sampling: bool = field(default=False, repr=False)
 
     def sample_memory(self) -> None:
-        """Sample the process tree's PSS until stopped (a thread)."""
+        """Sample the process tree's PSS until stopped (a thread): every 0.2 s while it is
+        driven, every 2 s otherwise (reading /proc for every server's tree five times a second
+        took half a core from the servers being measured)."""
         self._sampling = True
+        last = 0.0
         while self._sampling and self.process is not None:
-            self.peak_pss_mb = max(self.peak_pss_mb, pss_mb(self.process.pid))
+            if self.busy or time.monotonic() - last >= 2:
+                self.peak_pss_mb = max(self.peak_pss_mb, pss_mb(self.process.pid))
+                last = time.monotonic()
             time.sleep(0.2)
 
     def stop(self) -> None:
@@ -249,47 +259,64 @@ def sparql(target: Target, query: str) -> Request:
 TURNED_AWAY: dict[int, int] = {}  # port -> requests answered 503 (busy, or stopped at a limit)
 
 
+WRK_SCRIPT = Path(__file__).with_name("wrk_requests.lua")
+
+
+def raw(port: int, sent: Request) -> bytes:
+    """The request as it goes on the wire (HTTP/1.1, kept alive)."""
+    body = sent.body or b""
+    headers = {"Host": f"127.0.0.1:{port}", **sent.headers}
+    if sent.body is not None:
+        headers["Content-Length"] = str(len(body))
+    head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    return f"{sent.method} {sent.path} HTTP/1.1\r\n{head}\r\n".encode() + body
+
+
 def run(port: int, requests: list[Request], concurrency: int) -> tuple[float, float, float]:
-    """Queries/s, p50 and p99 in ms of the answered requests: every request sent once, by
-    ``concurrency`` clients. A 503 (the server signals a limit) is counted in ``TURNED_AWAY``,
-    any other failure stops the benchmark."""
-    latencies: list[float] = []
-    lock = threading.Lock()
-    failures: list[str] = []
-    busy: list[int] = []
+    """Queries/s, p50 and p99 in ms: every request sent once by ``concurrency`` keep-alive
+    connections of wrk (a C client: this process's threads would spend more CPU than the
+    servers they measure, on the same two cores). A 503 (the server signals a limit) is
+    counted in ``TURNED_AWAY``, any other status but 200 stops the benchmark."""
+    threads = min(2, concurrency)
+    with tempfile.TemporaryDirectory() as scratch:
+        listed, finished = Path(scratch) / "requests", Path(scratch) / "finished"
+        listed.write_bytes(
+            b"".join(b"%d\n%s" % (len(w), w) for w in (raw(port, r) for r in requests))
+        )
+        finished.touch()
+        command = [wrk_binary(), f"-t{threads}", f"-c{concurrency}", "-d3600s", "--timeout", "120s"]
+        wrk = subprocess.Popen(
+            [*command, "-s", str(WRK_SCRIPT), f"http://127.0.0.1:{port}"],
+            env={
+                **os.environ,
+                "REQUESTS": str(listed),
+                "THREADS": str(threads),
+                "FINISHED": str(finished),
+            },
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        while len(finished.read_text().split()) < threads and wrk.poll() is None:
+            time.sleep(0.002)
+        wrk.send_signal(signal.SIGINT)  # wrk then stops waiting out -d and reports
+        stdout, stderr = wrk.communicate(timeout=60)
+    said = dict(line.split(" ", 1) for line in stdout.splitlines() if line[:1].isupper())
+    statuses = dict(map(int, part.split("=")) for part in said["STATUSES"].split())
+    result = dict(part.split("=") for part in said["RESULT"].split())
+    TURNED_AWAY[port] = TURNED_AWAY.get(port, 0) + statuses.pop(503, 0)
+    failed = {status: n for status, n in statuses.items() if status != 200}
+    if failed:
+        raise RuntimeError(f"port {port}: statuses {failed} besides 200 ({stderr[:300]})")
+    seconds = float(result["seconds"])
+    return statuses.get(200, 0) / seconds, float(result["p50_ms"]), float(result["p99_ms"])
 
-    def client(chunk: list[Request]) -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-        mine = []
-        for sent in chunk:
-            began = time.perf_counter()
-            connection.request(sent.method, sent.path, body=sent.body, headers=sent.headers)
-            response = connection.getresponse()
-            response.read()
-            if response.status == 200:
-                mine.append(time.perf_counter() - began)
-            elif response.status == 503:
-                busy.append(1)
-            else:
-                failures.append(f"{sent.path} {sent.body!r}: {response.status}")
-        connection.close()
-        with lock:
-            latencies.extend(mine)
 
-    threads = [
-        threading.Thread(target=client, args=(requests[i::concurrency],))
-        for i in range(concurrency)
-    ]
-    began = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - began
-    TURNED_AWAY[port] = TURNED_AWAY.get(port, 0) + len(busy)
-    if failures:
-        raise RuntimeError(f"port {port}: {len(failures)} failed, e.g. {failures[0][:300]}")
-    return summary(latencies or [elapsed], elapsed)
+def wrk_binary() -> str:
+    found = shutil.which("wrk")
+    if found is None:
+        raise SystemExit("wrk is needed (the HTTP client of this benchmark): apt-get install wrk")
+    return found
 
 
 def summary(latencies: list[float], elapsed: float) -> tuple[float, float, float]:
@@ -361,9 +388,9 @@ class Plan:
     def texts(self, workload: str) -> list[str]:
         kinds, cities = list(POINT), self.cities
         if workload == "catalogue":
-            return self.catalogue * 3
-        if workload == "point-warm":
-            return [query_text(kinds[i % 6], cities.slugs[0]) for i in range(self.requests)]
+            return self.catalogue * 10
+        if workload == "point-warm":  # more: a cell of repeats is over in no time
+            return [query_text(kinds[i % 6], cities.slugs[0]) for i in range(5 * self.requests)]
         if workload == "point-cold":
             chosen = cities.take(self.requests)
             return [cities.numbered(query_text(kinds[i % 6], c)) for i, c in enumerate(chosen)]
@@ -423,11 +450,12 @@ def measure(
             results: list[list[tuple[float, float, float]]] = [[] for _ in targets]
             for _ in range(rounds):
                 for found, target, plan in zip(results, targets, plans, strict=True):
-                    found.append(
-                        in_process(floor, plan.texts(workload), level)
-                        if target is None
-                        else run(target.port, plan.requests_for(target, workload), level)
-                    )
+                    if target is None:
+                        found.append(in_process(floor, plan.texts(workload), level))
+                        continue
+                    target.busy = True
+                    found.append(run(target.port, plan.requests_for(target, workload), level))
+                    target.busy = False
             for found, target in zip(results, targets, strict=True):
                 name = target.name if target is not None else "pyoxigraph"
                 rate, p50, p99 = (statistics.median(c) for c in zip(*found, strict=True))
@@ -483,7 +511,7 @@ def main() -> None:
     parser.add_argument("--profiles", type=int, default=200)
     parser.add_argument("--concurrency", default="1,8,32")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--requests", type=int, default=240, help="per point cell and round")
+    parser.add_argument("--requests", type=int, default=2000, help="per point cell and round")
     parser.add_argument("--json", type=Path, help="write the raw cells here")
     parser.add_argument(
         "--before",
