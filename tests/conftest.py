@@ -16,6 +16,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 import pytest
@@ -303,3 +304,35 @@ def innograph(
         env={**os.environ, **(env or {})},
         timeout=timeout,
     )
+
+
+# --- store server slots (--backend): Oxigraph's server, started here and always stopped ------
+
+
+@pytest.fixture(scope="session")
+def oxigraph_pair() -> Iterator[list[Any]]:
+    """Two Oxigraph servers, blue and green, for the session's backend store."""
+    from oxigraph_slots import start_slot, stop_slot
+
+    slots = [start_slot()]
+    try:
+        slots.append(start_slot())
+        yield slots
+    finally:
+        for slot in slots:
+            stop_slot(slot)
+
+
+@pytest.fixture(scope="session")
+def backend_store(tmp_path_factory: pytest.TempPathFactory, oxigraph_pair: list[Any]) -> Path:
+    """The seed and twelve synthetic profiles, built with ``--backend BLUE,GREEN`` (so both the
+    store folder and a slot hold the version: the same version served either way)."""
+    from innograph.synth import write_synthetic
+    from oxigraph_slots import backend
+
+    texts = tmp_path_factory.mktemp("backend-texts")
+    write_synthetic(texts, 12, 3)
+    root = tmp_path_factory.mktemp("backend") / "store"
+    report = build([SEED, texts], root, Settings(backend=backend(*oxigraph_pair)), pages=city_pages)
+    assert report.exit_code == 0, report.rejects
+    return root

@@ -90,6 +90,8 @@ def test_a_backend_is_embedded_or_endpoint_urls(backend: str, expected: str) -> 
 
 
 def test_a_backend_kind_is_one_the_front_knows() -> None:
-    with pytest.raises(ValueError, match="backend_kind: expected oxigraph or virtuoso, got 'blaze'"):
+    with pytest.raises(
+        ValueError, match="backend_kind: expected oxigraph or virtuoso, got 'blaze'"
+    ):
         Settings.from_env({"INNOGRAPH_BACKEND_KIND": "blaze"})
     assert Settings().backend_endpoints == []

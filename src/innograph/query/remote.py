@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import http.client
 import io
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -35,6 +36,8 @@ RETRY_AFTER_S = 5  # what a client is told to wait when the store server is down
 RESULTS_JSON = "application/sparql-results+json"
 N_TRIPLES = "application/n-triples"
 NOTHING = "\nVALUES () {}"  # joined to the query, it makes the engine's check evaluate nothing
+UNKNOWN_FUNCTION = re.compile(r"The custom function <[^<>\s]*> is not supported")
+MESSAGE_BYTES = 2000  # of a server's refusal, read and shown
 TAIL = 256  # bytes of an answer kept to tell a server's own cut ("…cancelled") from damage
 
 
@@ -93,6 +96,8 @@ class _Body(io.RawIOBase):
         return True
 
     def readinto(self, buffer: Any) -> int:
+        if self._response.isclosed():  # all of it read (its socket may be closed now)
+            return 0
         left = self._deadline - time.monotonic()
         if left <= 0:
             raise TimeoutError("deadline")
@@ -167,7 +172,11 @@ class RemoteExecutor:
             except http.client.HTTPException:
                 raise BackendFailed("the store server sent no answer that can be read") from None
             if response.status == 400:
-                raise BackendRefused("query: the store server cannot run this query")
+                raise self._refusal(response.read(MESSAGE_BYTES), based=bool(request.base_iri))
+            if response.status == 500 and self._backend.kind == "oxigraph":
+                said = response.read(MESSAGE_BYTES).decode("utf-8", "replace").strip()
+                if UNKNOWN_FUNCTION.fullmatch(said):  # as embedded: the engine refuses it
+                    raise QueryFailed(f"query: the engine refused it ({said})")
             if response.status == 503:
                 raise BackendUnavailable()
             if response.status != 200:
@@ -189,6 +198,22 @@ class RemoteExecutor:
         seconds = time.perf_counter() - start
         encoding = "gzip" if packed else None
         return Answer(packed or written, request.fmt, rows, truncated, seconds, encoding)
+
+    def _refusal(self, said: bytes, based: bool) -> QueryFailed:
+        """The server's refusal of a query the check passed (one ending in its own VALUES, or
+        with a function the check did not reach): Oxigraph's words are the embedded engine's,
+        given as embedded (its lines counted without the BASE line the front added); another
+        server's may quote what the front added, and are not shown."""
+        if self._backend.kind != "oxigraph":
+            return BackendRefused("query: the store server cannot run this query")
+        text = " ".join(said.decode("utf-8", "replace").split())[:MESSAGE_BYTES]
+        found = re.fullmatch(r"error at (\d+):(\d+)(.*)", text)
+        if found is None:
+            return QueryFailed(f"query: the engine refused it ({text})")
+        line = int(found[1]) - (1 if based else 0)
+        return QueryFailed(
+            engine_syntax_message(SyntaxError(f"error at {line}:{found[2]}{found[3]}"))
+        )
 
     def _check(self, request: QueryRequest) -> str:
         """The engine's check on an empty store, evaluating nothing (``NOTHING`` is joined to

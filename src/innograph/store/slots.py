@@ -178,8 +178,9 @@ def holds(root: Path, version: Version) -> str | None:
     slot = record["slot"]
     now = read_slots(root).get(slot, {})
     if now.get("version") != version.id or now.get("state") != LOADED:
-        held = now.get("state") if now.get("state") != LOADED else f"holds {now.get('version')}"
-        return f"slot {slot} no longer holds version {version.id} (it {held or 'is unknown'})"
+        state = now.get("state")
+        held = f"it holds {now.get('version')}" if state == LOADED else state or "unknown"
+        return f"slot {slot} no longer holds version {version.id} ({held})"
     return None
 
 

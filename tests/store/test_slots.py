@@ -1,0 +1,150 @@
+"""Versions in store server slots (``innograph.store.slots``), on real Oxigraph servers: a build
+loads the idle slot and switches ``current`` only once the slot holds exactly the version; a
+failed build (a profile that cannot be read, a slot that is down) changes nothing served; a
+rollback switches only to a version its slot still holds."""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import SEED, innograph
+from innograph import store
+from innograph.errors import UsageError
+from innograph.pipeline import build
+from innograph.settings import Settings
+from innograph.store.servers import Counts, Oxigraph, counts_of
+from innograph.store.slots import Backend
+from oxigraph_slots import Slot, backend, start_slot, stop_slot
+
+pytestmark = pytest.mark.server
+
+
+@pytest.fixture
+def pair() -> Iterator[list[Slot]]:
+    slots = [start_slot(), start_slot()]
+    yield slots
+    for slot in slots:
+        stop_slot(slot)
+
+
+def built(root: Path, slots: list[Slot], paths: list[Path] | None = None) -> str:
+    report = build(paths or [SEED], root, Settings(backend=backend(*slots)))
+    assert report.exit_code == 0, report.rejects
+    return report.version
+
+
+def slot_counts(slot: Slot) -> Counts:
+    return Oxigraph(slot.url, 10).counts()
+
+
+def test_a_build_loads_the_idle_slot_then_switches(tmp_path: Path, pair: list[Slot]) -> None:
+    root = tmp_path / "store"
+    first = built(root, pair)
+    local = counts_of(store.open_read_only(store.require_current(root)))
+    assert local.quads > 0
+    assert slot_counts(pair[0]) == local
+    assert slot_counts(pair[1]) == Counts(0, 0, 0)
+    record = json.loads((root / "versions" / first / "backend.json").read_text())
+    assert record["slot"] == "blue"
+    assert record["counts"] == local.as_dict()
+
+    second = built(root, pair)
+    assert store.require_current(root).id == second
+    assert store.previous(root) == store.version_at(root, first)
+    assert slot_counts(pair[1]) == local  # the same profile: the same counts, in green
+    assert json.loads((root / "slots.json").read_text()) == {
+        "blue": {"version": first, "state": "loaded"},
+        "green": {"version": second, "state": "loaded"},
+    }
+
+
+def test_a_build_that_fails_touches_no_slot(tmp_path: Path, pair: list[Slot]) -> None:
+    root = tmp_path / "store"
+    served = built(root, pair)
+    before = (root / "slots.json").read_bytes()
+    broken = tmp_path / "broken.txt"
+    broken.write_text("This is no profile.\n", encoding="utf-8")
+    done = innograph("build", "--store", str(root), "--backend", backend(*pair), str(broken))
+    assert done.returncode == 2, done.stderr
+    assert "the served version is unchanged" in done.stderr
+    assert (root / "slots.json").read_bytes() == before
+    assert slot_counts(pair[1]) == Counts(0, 0, 0)  # the idle slot was never touched
+    assert store.require_current(root).id == served
+
+
+def test_a_slot_down_fails_the_build_and_blocks_only_rollback(
+    tmp_path: Path, pair: list[Slot]
+) -> None:
+    root = tmp_path / "store"
+    first = built(root, pair)
+    second = built(root, pair)
+    # rollback and back again, while both slots hold their versions
+    assert store.rollback(root).id == first
+    assert store.rollback(root).id == second
+    stop_slot(pair[0])  # blue, the idle slot, holds the previous version
+    done = innograph("build", "--store", str(root), "--backend", backend(*pair), str(SEED))
+    assert done.returncode == 1, done.stderr
+    assert "store server slot blue" in done.stderr
+    assert "the served version is unchanged" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert store.require_current(root).id == second
+    assert slot_counts(pair[1]).quads > 0  # green still serves it
+    assert sorted(p.name for p in (root / "versions").iterdir()) == sorted([first, second])
+    slots = json.loads((root / "slots.json").read_text())
+    assert slots["blue"]["state"].startswith("loading ")
+    refused = innograph("rollback", "--store", str(root))
+    assert refused.returncode == 2
+    assert f"slot blue no longer holds version {first}" in refused.stderr
+    assert store.require_current(root).id == second
+
+
+def test_dump_and_validate_check_the_slot_holds_the_version(
+    tmp_path: Path, pair: list[Slot]
+) -> None:
+    root = tmp_path / "store"
+    built(root, pair)
+    dumped = innograph("dump", "--store", str(root), "--backend", backend(*pair))
+    assert dumped.returncode == 0, dumped.stderr
+    assert dumped.stdout == store.dump(store.require_current(root)).decode()
+    extra = b"<urn:x:a> <urn:x:b> <urn:x:c> <urn:x:g> .\n"
+    sent = urllib.request.Request(
+        pair[0].url.removesuffix("/query") + "/store",
+        extra,
+        {"Content-Type": "application/n-quads"},
+        method="POST",
+    )
+    urllib.request.urlopen(sent, timeout=10).close()
+    for command in ("dump", "validate"):
+        done = innograph(command, "--store", str(root), "--backend", backend(*pair))
+        assert done.returncode == 2, done.stderr
+        assert "slot blue holds" in done.stderr, done.stderr
+
+
+def test_one_endpoint_serves_but_cannot_build(tmp_path: Path, pair: list[Slot]) -> None:
+    with pytest.raises(UsageError, match="atomic versions need two store server slots"):
+        build([SEED], tmp_path / "store", Settings(backend=pair[0].url))
+    assert not (tmp_path / "store" / "current").exists()
+
+
+def test_a_kind_to_come_is_refused_clearly() -> None:
+    with pytest.raises(UsageError, match="--backend-kind virtuoso: not yet supported"):
+        Backend.from_settings(Settings(backend="http://127.0.0.1:8890/sparql"))
+    with pytest.raises(UsageError, match="the path does not tell the server's kind"):
+        Backend.from_settings(Settings(backend="http://127.0.0.1:8890/"))
+    done = innograph("query", "ASK {}", "--backend", "http://127.0.0.1:1/q", "--backend-kind", "x")
+    assert done.returncode == 2
+    assert "--backend-kind" in done.stderr
+
+
+def test_counts_are_asked_of_the_slot_over_http(pair: list[Slot]) -> None:
+    query = urllib.parse.urlencode({"update": "INSERT DATA { <urn:x:a> <urn:x:b> 1 }"})
+    urllib.request.urlopen(
+        pair[1].url.removesuffix("/query") + "/update", query.encode(), timeout=10
+    ).close()
+    assert slot_counts(pair[1]) == Counts(1, 0, 0)
