@@ -194,9 +194,32 @@ def fragment_files(flattened: bool) -> list[Path]:
     return [p for p in sorted(FRAGMENTS.glob("*.txt")) if p.stem.endswith("--flat") == flattened]
 
 
+# The HTTP suite runs once more over store servers with INNOGRAPH_TEST_BACKEND=oxigraph (`make
+# test-backends`): the seed is built with --backend into two Oxigraph slots, and `live_server`
+# answers from them; every other fixture stays embedded.
+TEST_BACKEND = os.environ.get("INNOGRAPH_TEST_BACKEND", "embedded")
+
+
 @pytest.fixture(scope="session")
-def seed_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return built_store([SEED], tmp_path_factory.mktemp("served") / "store")
+def seed_store(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Path:
+    root = tmp_path_factory.mktemp("served") / "store"
+    if TEST_BACKEND == "embedded":
+        return built_store([SEED], root)
+    from oxigraph_slots import backend
+
+    slots = backend(*request.getfixturevalue("oxigraph_pair"))
+    report = build([SEED], root, Settings(backend=slots), pages=city_pages)
+    assert report.exit_code == 0, report.rejects
+    return root
+
+
+def backend_env(request: pytest.FixtureRequest) -> dict[str, str]:
+    """What ``live_server`` adds to serve from the store servers (nothing when embedded)."""
+    if TEST_BACKEND == "embedded":
+        return {}
+    from oxigraph_slots import backend
+
+    return {"INNOGRAPH_BACKEND": backend(*request.getfixturevalue("oxigraph_pair"))}
 
 
 @pytest.fixture(scope="session")
@@ -235,7 +258,7 @@ def flat_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def live_server(seed_store: Path) -> Iterator[LiveServer]:
+def live_server(seed_store: Path, request: pytest.FixtureRequest) -> Iterator[LiveServer]:
     """The seed served over real HTTP, with the test-only sleep function and small limits."""
     server = start_server(
         seed_store,
@@ -244,6 +267,7 @@ def live_server(seed_store: Path) -> Iterator[LiveServer]:
             "INNOGRAPH_QUERY_TIMEOUT_S": "3",
             "INNOGRAPH_MAX_ROWS": "1000",
             "INNOGRAPH_MAX_RESULT_BYTES": str(LIVE_MAX_RESULT_BYTES),
+            **backend_env(request),
         },
     )
     yield server
