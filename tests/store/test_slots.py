@@ -163,3 +163,30 @@ def test_the_server_is_the_embedded_engines_version() -> None:
         pytest.skip(ABSENT)
     said = subprocess.run([str(OXIGRAPH), "--version"], capture_output=True, text=True, check=True)
     assert said.stdout.split() == ["oxigraph", pyoxigraph.__version__]
+
+
+def test_query_answers_from_the_slot_as_embedded(tmp_path: Path, pair: list[Slot]) -> None:
+    root = tmp_path / "store"
+    built(root, pair)
+    for args in (
+        ("city-overview",),
+        ("cities-by-policy-area", "--param", "area=health", "--format", "csv"),
+        ("ASK { ?s ?p ?o }", "--format", "json"),
+        ("CONSTRUCT WHERE { ?c a <https://w3id.org/innograph/def/City> }",),
+    ):
+        embedded = innograph("query", *args, "--store", str(root))
+        remote = innograph("query", *args, "--store", str(root), "--backend", backend(*pair))
+        assert embedded.returncode == 0, embedded.stderr
+        assert (remote.returncode, remote.stdout) == (0, embedded.stdout), remote.stderr
+    stop_slot(pair[0])  # blue holds the served version
+    down = innograph("query", "ASK {}", "--store", str(root), "--backend", backend(*pair))
+    assert down.returncode == 1
+    assert down.stderr == "the store server is unavailable; retry in a moment\n"
+
+
+def test_serve_refuses_a_version_in_no_slot(tmp_path: Path, pair: list[Slot]) -> None:
+    root = tmp_path / "store"
+    assert build([SEED], root, Settings()).exit_code == 0  # embedded only
+    done = innograph("serve", "--store", str(root), "--port", "1", "--backend", backend(*pair))
+    assert done.returncode == 2
+    assert "is in no store server slot; build it with innograph build --backend" in done.stderr

@@ -192,6 +192,8 @@ class RemoteExecutor:
                 raise BackendFailed("the store server's answer cannot be read") from None
             except (OSError, http.client.HTTPException):
                 raise BackendFailed("the store server broke off its answer") from None
+            except (ValueError, TypeError) as error:  # a format that cannot hold the answer
+                raise QueryFailed(f"query: the engine refused it ({error})") from None
         finally:
             connection.close()  # also stops a server that streams (past limit + 1 rows)
         packed = gzipped(written) if request.gzip else None
