@@ -5,12 +5,16 @@ rollback switches only to a version its slot still holds."""
 
 from __future__ import annotations
 
+import http.server
 import json
+import subprocess
+import threading
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import pyoxigraph
 import pytest
 
 from conftest import SEED, innograph
@@ -19,8 +23,8 @@ from innograph.errors import UsageError
 from innograph.pipeline import build
 from innograph.settings import Settings
 from innograph.store.servers import Counts, Oxigraph, counts_of
-from innograph.store.slots import Backend
-from oxigraph_slots import Slot, backend, start_slot, stop_slot
+from innograph.store.slots import Backend, SlotLoadError
+from oxigraph_slots import ABSENT, OXIGRAPH, Slot, backend, start_slot, stop_slot
 
 pytestmark = pytest.mark.server
 
@@ -153,12 +157,6 @@ def test_counts_are_asked_of_the_slot_over_http(pair: list[Slot]) -> None:
 def test_the_server_is_the_embedded_engines_version() -> None:
     """Byte-identical answers rest on one engine: the test extra pins oxigraph to pyoxigraph's
     version; a drift between the two fails here, not as a puzzling difference in answers."""
-    import subprocess
-
-    import pyoxigraph
-
-    from oxigraph_slots import ABSENT, OXIGRAPH
-
     if not OXIGRAPH.is_file():
         pytest.skip(ABSENT)
     said = subprocess.run([str(OXIGRAPH), "--version"], capture_output=True, text=True, check=True)
@@ -190,3 +188,51 @@ def test_serve_refuses_a_version_in_no_slot(tmp_path: Path, pair: list[Slot]) ->
     done = innograph("serve", "--store", str(root), "--port", "1", "--backend", backend(*pair))
     assert done.returncode == 2
     assert "is in no store server slot; build it with innograph build --backend" in done.stderr
+
+
+class Liar:
+    """An HTTP server on 127.0.0.1 that reads every request, answers each one 200 and every
+    count 7: a slot that takes a version and then does not hold it."""
+
+    SEVEN = b'{"head":{"vars":["n"]},"results":{"bindings":[{"n":{"type":"literal","value":"7"}}]}}'
+
+    def __init__(self) -> None:
+        hits: list[str] = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers["Content-Length"]))
+                hits.append(self.path)
+                self.send_response(200)
+                self.send_header("Content-Type", "application/sparql-results+json")
+                self.send_header("Content-Length", str(len(Liar.SEVEN)))
+                self.end_headers()
+                self.wfile.write(Liar.SEVEN)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.hits = hits
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/query"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+
+def test_a_slot_that_loses_data_fails_the_count_check(tmp_path: Path, pair: list[Slot]) -> None:
+    liar = Liar()
+    root = tmp_path / "store"
+    try:
+        served = build([SEED], root, Settings()).version  # embedded: blue is the idle slot
+        with pytest.raises(SlotLoadError, match=r"store server slot blue .* not loaded: it holds"):
+            build([SEED], root, Settings(backend=f"{liar.url},{pair[1].url}"))
+    finally:
+        liar.close()
+    assert liar.hits == ["/update", "/store", "/query", "/query", "/query"]
+    assert store.require_current(root).id == served
+    assert json.loads((root / "slots.json").read_text())["blue"]["state"].startswith("loading ")

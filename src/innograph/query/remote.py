@@ -155,7 +155,8 @@ class RemoteExecutor:
         kind = (
             http.client.HTTPSConnection if where.scheme == "https" else http.client.HTTPConnection
         )
-        connection = kind(where.hostname or "", where.port, timeout=timeout_s)
+        left = max(0.001, deadline - time.monotonic())  # the engine's check took some
+        connection = kind(where.hostname or "", where.port, timeout=left)
         headers = {
             "Content-Type": "application/x-www-form-urlencoded",
             "Accept": N_TRIPLES if form == "graph" else RESULTS_JSON,
