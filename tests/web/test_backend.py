@@ -29,7 +29,10 @@ from conftest import (
     stop_server,
 )
 from innograph import store
+from innograph.query.remote import BackendTimeout, RemoteExecutor
+from innograph.query.workers import QueryRequest
 from innograph.store.servers import Oxigraph
+from innograph.store.slots import Backend
 from oxigraph_slots import backend, start_slot, stop_slot
 
 LIMITS = {
@@ -246,3 +249,24 @@ def test_a_slow_server_is_a_504_in_time_and_the_places_are_bounded(
     assert busy[0] == 503
     assert busy[1]["Retry-After"] == "1"
     assert busy[2]["error"] == "all query workers are busy; retry in a moment"
+
+
+def test_an_answer_the_server_cuts_is_a_504_not_a_short_answer(backend_store: Path) -> None:
+    """Oxigraph's own time limit ends a streamed answer after ``200 OK`` with a sentence; the
+    front reports it as the timeout it is, never as a complete answer."""
+    slot = start_slot(timeout_s=1)
+    version = store.require_current(backend_store)
+    executor = RemoteExecutor(backend_store, Backend("oxigraph", (slot.url,)), 1, 1.0)
+    cross = (
+        "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f FILTER(?c = ?f && ?a != ?d && STRLEN(STR(?c)) > 40) }"
+    )
+    try:
+        Oxigraph(slot.url, 60).load(
+            store.open_read_only(version).dump(format=ox.RdfFormat.N_QUADS) or b""
+        )
+        start = time.monotonic()
+        with pytest.raises(BackendTimeout, match="no whole answer within the time limit of 10 s"):
+            executor.run(QueryRequest(cross, "csv", 10**9, version.id), 10)
+        assert time.monotonic() - start < 5
+    finally:
+        stop_slot(slot)
