@@ -68,7 +68,9 @@ def test_a_build_loads_the_idle_slot_then_switches(tmp_path: Path, pair: list[Sl
     }
 
 
-def test_a_build_that_fails_touches_no_slot(tmp_path: Path, pair: list[Slot]) -> None:
+def test_a_build_that_fails_to_read_or_gate_touches_no_slot(
+    tmp_path: Path, pair: list[Slot]
+) -> None:
     root = tmp_path / "store"
     served = built(root, pair)
     before = (root / "slots.json").read_bytes()
@@ -79,6 +81,16 @@ def test_a_build_that_fails_touches_no_slot(tmp_path: Path, pair: list[Slot]) ->
     assert "the served version is unchanged" in done.stderr
     assert (root / "slots.json").read_bytes() == before
     assert slot_counts(pair[1]) == Counts(0, 0, 0)  # the idle slot was never touched
+    assert store.require_current(root).id == served
+    # a profile that reads but violates a shape: the gate stops it on the local draft
+    violating = tmp_path / SEED.name
+    text = SEED.read_text(encoding="utf-8")
+    violating.write_text(text.replace("Along with 50% of", "Along with 150% of"), encoding="utf-8")
+    gated = innograph("build", "--store", str(root), "--backend", backend(*pair), str(violating))
+    assert gated.returncode == 1, gated.stderr
+    assert "A share must be a single decimal percentage from 0 to 100" in gated.stderr
+    assert (root / "slots.json").read_bytes() == before
+    assert slot_counts(pair[1]) == Counts(0, 0, 0)
     assert store.require_current(root).id == served
 
 
