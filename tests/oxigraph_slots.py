@@ -38,27 +38,52 @@ def start_slot(timeout_s: float = 30) -> Slot:
     """A new, empty Oxigraph server; ``timeout_s`` is its own query time limit."""
     if not OXIGRAPH.is_file():
         pytest.skip(ABSENT)
-    port = free_port()
-    folder = Path(tempfile.mkdtemp(prefix="innograph-slot-"))
-    process = subprocess.Popen(
-        [
-            *(str(OXIGRAPH), "serve", "--location", str(folder)),
-            *("--bind", f"127.0.0.1:{port}", "--timeout-s", f"{timeout_s:g}"),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    slot = Slot(f"http://127.0.0.1:{port}/query", process, folder)
+    for _ in range(5):  # a port taken between free_port() and the bind: another one
+        port = free_port()
+        folder = Path(tempfile.mkdtemp(prefix="innograph-slot-"))
+        process = subprocess.Popen(
+            [
+                *(str(OXIGRAPH), "serve", "--location", str(folder)),
+                *("--bind", f"127.0.0.1:{port}", "--timeout-s", f"{timeout_s:g}"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        slot = Slot(f"http://127.0.0.1:{port}/query", process, folder)
+        if _answers(slot, port):
+            return slot
+        stop_slot(slot)
+    raise RuntimeError("oxigraph serve could not start on a free port")
+
+
+def _answers(slot: Slot, port: int) -> bool:
+    """Whether the slot's own process listens on its port and answers there. Tests empty their
+    slots (DROP ALL): a server of someone else's that took the port first must never be one."""
     deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{slot.url}?query=ASK%7B%7D", timeout=1) as response:
-                if response.status == 200:
-                    return slot
-        except OSError:
-            time.sleep(0.05)
-    stop_slot(slot)
-    raise RuntimeError(f"oxigraph serve did not answer on {slot.url}")
+    while time.monotonic() < deadline and slot.process.poll() is None:
+        if _listens(slot.process.pid, port):
+            try:
+                with urllib.request.urlopen(f"{slot.url}?query=ASK%7B%7D", timeout=1) as answer:
+                    return answer.status == 200
+            except OSError:
+                pass
+        time.sleep(0.05)
+    return False
+
+
+def _listens(pid: int, port: int) -> bool:
+    """Whether process ``pid`` holds the socket listening on 127.0.0.1:``port`` (Linux /proc)."""
+    wanted = f"0100007F:{port:04X}"
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[1] == wanted and fields[3] == "0A":  # LISTEN
+            inodes.add(f"socket:[{fields[9]}]")
+    try:
+        held = {str(fd.readlink()) for fd in Path(f"/proc/{pid}/fd").iterdir()}
+    except OSError:
+        return False
+    return bool(inodes & held)
 
 
 def stop_slot(slot: Slot) -> None:
