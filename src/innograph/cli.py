@@ -189,6 +189,13 @@ def build(
         from .web.prerender import city_pages  # the city pages kept with each version
 
         settings = Settings.from_env(base_iri=base_iri, backend=backend, backend_kind=backend_kind)
+        unsaid = backend is None and "INNOGRAPH_BACKEND" not in os.environ
+        if unsaid and (store_root / store.slots.SLOTS).is_file():  # serving fronts would 503
+            raise UsageError(
+                f"--backend: the versions of {store_root} live in store server slots"
+                f" ({store.slots.SLOTS}); give --backend BLUE,GREEN (or --backend embedded"
+                " to serve this build from the store folder only)"
+            )
         if not paths and not pipeline.DEFAULT_PROFILES.is_dir():
             raise UsageError(
                 f"{pipeline.DEFAULT_PROFILES}: no such folder here; run innograph build in the"
@@ -562,9 +569,10 @@ def serve(
             raise UsageError(f"--host: {host} with --dev; the debugger may listen on loopback only")
         if not reloaded:
             check_address(host, port)
-        banner = (
-            "" if reloaded else addresses(version, host, port, "" if dev else settings.access_log)
-        )
+        held = (store.slots.held_by(version) or {}).get("slot", "")
+        answered_by = "" if servers is None else f"{held} ({servers.endpoint(held)})"
+        log = "" if dev else settings.access_log
+        banner = "" if reloaded else addresses(version, host, port, log, answered_by)
     except (InnographError, ValueError) as error:
         fail(error if isinstance(error, InnographError) else UsageError(str(error)))
         return
@@ -586,9 +594,12 @@ FIRST_CITY = (
 )
 
 
-def addresses(version: store.Version, host: str, port: int, access_log: str) -> str:
+def addresses(
+    version: store.Version, host: str, port: int, access_log: str, answered_by: str = ""
+) -> str:
     """What a person opens first, with this server's address: the home page, the SPARQL
-    endpoint and the page of a city the served version holds."""
+    endpoint and the page of a city the served version holds (and the store server slot that
+    answers, with --backend)."""
     shown = host.strip("[]")
     if shown in ("0.0.0.0", "::", ""):
         shown = "127.0.0.1"
@@ -602,6 +613,8 @@ def addresses(version: store.Version, host: str, port: int, access_log: str) -> 
     city = first_city(version)
     if city and base and city.startswith(f"{base}id/"):
         lines.append(f"  a city page   {url}/{city.removeprefix(base)}.html")
+    if answered_by:
+        lines.append(f"Queries are answered by store server slot {answered_by}.")
     if access_log == "short":
         lines.append("One short line per request follows (--access-log full for complete lines).")
     return "\n".join(lines)

@@ -248,3 +248,17 @@ def test_a_slot_that_loses_data_fails_the_count_check(tmp_path: Path, pair: list
     assert liar.hits == ["/update", "/store", "/query", "/query", "/query"]
     assert store.require_current(root).id == served
     assert json.loads((root / "slots.json").read_text())["blue"]["state"].startswith("loading ")
+
+
+def test_a_build_of_a_store_in_slots_must_say_where(tmp_path: Path, pair: list[Slot]) -> None:
+    """Once versions live in slots, a build that names no backend would promote a version no
+    slot holds, and every front serving from the slots would answer 503: it is refused."""
+    root = tmp_path / "store"
+    served = built(root, pair)
+    unsaid = innograph("build", "--store", str(root), str(SEED))
+    assert unsaid.returncode == 2
+    assert "live in store server slots (slots.json); give --backend BLUE,GREEN" in unsaid.stderr
+    assert store.require_current(root).id == served
+    embedded = innograph("build", "--store", str(root), "--backend", "embedded", str(SEED))
+    assert embedded.returncode == 0, embedded.stderr
+    assert store.slots.held_by(store.require_current(root)) is None
