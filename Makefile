@@ -6,7 +6,10 @@ PORT ?= 8000
 # The catalogue question `make run` answers: short enough to read in a terminal.
 QUESTION ?= queries/cities-by-policy-area.rq
 
-.PHONY: help setup run shell test test-fast lint format fuzz lock audit
+.PHONY: help setup run shell test test-fast test-backends lint format fuzz lock audit
+# The HTTP suite that runs once more over store servers (Oxigraph's, two slots; docs/backends.md)
+BACKEND_SUITE := tests/web/test_protocol.py tests/web/test_http.py tests/web/test_canned_queries.py \
+  tests/web/test_pages.py tests/web/test_limits.py tests/web/test_w3c_protocol.py tests/web/test_sparqlwrapper.py
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
@@ -39,8 +42,12 @@ lint: setup ## ruff, the type checker (mypy --strict on src/) and the import con
 	$(BIN)/mypy
 	$(BIN)/pytest -q tests/test_layering.py
 
-test: lint ## Set up, lint and pass the tests (what CI runs)
+test: lint ## Set up, lint and pass the tests (what CI runs), then the HTTP suite over Oxigraph's server
 	$(BIN)/pytest
+	$(MAKE) --no-print-directory test-backends
+
+test-backends: setup ## The HTTP suite once more, answered by two Oxigraph server slots (--backend)
+	INNOGRAPH_TEST_BACKEND=oxigraph $(BIN)/pytest -q $(BACKEND_SUITE)
 
 test-fast: setup ## The quick loop: every test but the browser, Node, live-server, shape-fixture and clone groups
 	$(BIN)/pytest -q -m "not (browser or node or server or shapes or clone or fuzz)"

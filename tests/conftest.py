@@ -16,6 +16,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 import pytest
@@ -196,9 +197,32 @@ def fragment_files(flattened: bool) -> list[Path]:
     return [p for p in sorted(FRAGMENTS.glob("*.txt")) if p.stem.endswith("--flat") == flattened]
 
 
+# The HTTP suite runs once more over store servers with INNOGRAPH_TEST_BACKEND=oxigraph (`make
+# test-backends`): the seed is built with --backend into two Oxigraph slots, and `live_server`
+# answers from them; every other fixture stays embedded.
+TEST_BACKEND = os.environ.get("INNOGRAPH_TEST_BACKEND", "embedded")
+
+
 @pytest.fixture(scope="session")
-def seed_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return built_store([SEED], tmp_path_factory.mktemp("served") / "store")
+def seed_store(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Path:
+    root = tmp_path_factory.mktemp("served") / "store"
+    if TEST_BACKEND == "embedded":
+        return built_store([SEED], root)
+    from oxigraph_slots import backend
+
+    slots = backend(*request.getfixturevalue("oxigraph_pair"))
+    report = build([SEED], root, Settings(backend=slots), pages=city_pages)
+    assert report.exit_code == 0, report.rejects
+    return root
+
+
+def backend_env(request: pytest.FixtureRequest) -> dict[str, str]:
+    """What ``live_server`` adds to serve from the store servers (nothing when embedded)."""
+    if TEST_BACKEND == "embedded":
+        return {}
+    from oxigraph_slots import backend
+
+    return {"INNOGRAPH_BACKEND": backend(*request.getfixturevalue("oxigraph_pair"))}
 
 
 @pytest.fixture(scope="session")
@@ -237,7 +261,7 @@ def flat_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def live_server(seed_store: Path) -> Iterator[LiveServer]:
+def live_server(seed_store: Path, request: pytest.FixtureRequest) -> Iterator[LiveServer]:
     """The seed served over real HTTP, with the test-only sleep function and small limits."""
     server = start_server(
         seed_store,
@@ -246,6 +270,7 @@ def live_server(seed_store: Path) -> Iterator[LiveServer]:
             "INNOGRAPH_QUERY_TIMEOUT_S": "3",
             "INNOGRAPH_MAX_ROWS": "1000",
             "INNOGRAPH_MAX_RESULT_BYTES": str(LIVE_MAX_RESULT_BYTES),
+            **backend_env(request),
         },
     )
     yield server
@@ -306,3 +331,35 @@ def innograph(
         env={**os.environ, **(env or {})},
         timeout=timeout,
     )
+
+
+# --- store server slots (--backend): Oxigraph's server, started here and always stopped ------
+
+
+@pytest.fixture(scope="session")
+def oxigraph_pair() -> Iterator[list[Any]]:
+    """Two Oxigraph servers, blue and green, for the session's backend store."""
+    from oxigraph_slots import start_slot, stop_slot
+
+    slots = [start_slot()]
+    try:
+        slots.append(start_slot())
+        yield slots
+    finally:
+        for slot in slots:
+            stop_slot(slot)
+
+
+@pytest.fixture(scope="session")
+def backend_store(tmp_path_factory: pytest.TempPathFactory, oxigraph_pair: list[Any]) -> Path:
+    """The seed and twelve synthetic profiles, built with ``--backend BLUE,GREEN`` (so both the
+    store folder and a slot hold the version: the same version served either way)."""
+    from innograph.synth import write_synthetic
+    from oxigraph_slots import backend
+
+    texts = tmp_path_factory.mktemp("backend-texts")
+    write_synthetic(texts, 12, 3)
+    root = tmp_path_factory.mktemp("backend") / "store"
+    report = build([SEED, texts], root, Settings(backend=backend(*oxigraph_pair)), pages=city_pages)
+    assert report.exit_code == 0, report.rejects
+    return root

@@ -54,6 +54,10 @@ def test_each_setting_has_help_and_reads_its_variable(
         value = "http://example.org/"
     elif name == "access_log":
         value = "full"
+    elif name == "backend":
+        value = "http://127.0.0.1:7001/query,http://127.0.0.1:7002/query"
+    elif name == "backend_kind":
+        value = "oxigraph"
     else:
         value = type(default)("elsewhere")
     assert getattr(Settings.from_env({env: str(value).lower()}), name) == value
@@ -70,3 +74,24 @@ def test_a_public_base_is_a_bare_http_origin_with_a_slash(base: str) -> None:
 def test_an_access_log_names_one_of_its_kinds() -> None:
     with pytest.raises(ValueError, match="access_log: expected short, full, off, got 'long'"):
         Settings.from_env({"INNOGRAPH_ACCESS_LOG": "long"})
+
+
+@pytest.mark.parametrize(
+    ("backend", "expected"),
+    [
+        ("127.0.0.1:7001", "backend: expected embedded or one or two http"),
+        ("http://a/query,http://b/query,http://c/query", "backend: expected at most two"),
+        ("ftp://a/query", "backend: expected embedded"),
+    ],
+)
+def test_a_backend_is_embedded_or_endpoint_urls(backend: str, expected: str) -> None:
+    with pytest.raises(ValueError, match=expected):
+        Settings.from_env({"INNOGRAPH_BACKEND": backend})
+
+
+def test_a_backend_kind_is_one_the_front_knows() -> None:
+    with pytest.raises(
+        ValueError, match="backend_kind: expected oxigraph or virtuoso, got 'blaze'"
+    ):
+        Settings.from_env({"INNOGRAPH_BACKEND_KIND": "blaze"})
+    assert Settings().backend_endpoints == []

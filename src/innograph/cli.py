@@ -10,13 +10,14 @@ import os
 import re
 import shlex
 import sys
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import cast
 
 import click
+from pyoxigraph import QueryBoolean, QueryResultsFormat, Store, parse_query_results
 from pyoxigraph import QuerySolutions as Solutions
-from pyoxigraph import Store
 from rdflib import Graph
 
 from . import __version__, pipeline, store
@@ -25,8 +26,10 @@ from .query import canned
 from .query.canned import CannedQuery
 from .query.guard import QueryRejected, inspect_query
 from .query.local import FORMATS, render, run_query, term_text
+from .query.remote import RemoteExecutor
+from .query.workers import QueryRequest
 from .records import ParsedProfile
-from .settings import ACCESS_LOGS, DEFAULT_STORE, Settings
+from .settings import ACCESS_LOGS, BACKEND_KINDS, DEFAULT_STORE, Settings
 from .validation.inputs import graphs_from_nquads
 from .validation.reference import validate_graphs
 from .validation.report import FORMATS as REPORT_FORMATS
@@ -42,6 +45,33 @@ STORE_OPTION = click.option(
     envvar="INNOGRAPH_STORE",
     help="Store folder holding versions/, current and previous [env INNOGRAPH_STORE].",
 )
+
+
+def backend_options(command: Callable[..., None]) -> Callable[..., None]:
+    """--backend and --backend-kind, read with the other settings (docs/backends.md)."""
+    command = click.option(
+        "--backend-kind",
+        type=click.Choice(BACKEND_KINDS),
+        default=None,
+        help="The store servers' kind, when the endpoint's path does not tell it"
+        " [env INNOGRAPH_BACKEND_KIND].",
+    )(command)
+    return click.option(
+        "--backend",
+        default=None,
+        metavar="embedded|BLUE,GREEN",
+        help="Where queries run: embedded (default), or two store server slots' SPARQL"
+        " endpoints, BLUE,GREEN [env INNOGRAPH_BACKEND].",
+    )(command)
+
+
+def backend_of(backend: str | None, backend_kind: str | None) -> store.slots.Backend | None:
+    """The store servers the options and environment name, or None for the embedded store."""
+    try:
+        settings = Settings.from_env(backend=backend, backend_kind=backend_kind)
+    except ValueError as error:
+        raise UsageError(f"--{str(error).replace('_', '-')}") from None
+    return store.slots.Backend.from_settings(settings)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -135,6 +165,7 @@ def summary(path: Path, parsed: ParsedProfile) -> str:
 )
 @click.option("--base-iri", default=None, help="Base of data IRIs [env INNOGRAPH_BASE_IRI].")
 @click.option("--quiet", is_flag=True, help="No progress bar (for CI).")
+@backend_options
 def build(
     paths: tuple[Path, ...],
     store_root: Path,
@@ -143,18 +174,28 @@ def build(
     workers: int,
     base_iri: str | None,
     quiet: bool,
+    backend: str | None,
+    backend_kind: str | None,
 ) -> None:
     """Build a new store version from profile PATHS (files or folders; default data/profiles/).
 
     Files that are not profile texts (*.txt) or that match --exclude are skipped, whether
     named or found in a folder. The version is validated and promoted atomically. The served
     version is left untouched when a profile cannot be read (exit 2) or a mandatory shape is
-    violated (exit 1).
+    violated (exit 1). With --backend BLUE,GREEN the version is then loaded into the store
+    server slot that serves none, and served only once that slot holds all of it.
     """
     try:
         from .web.prerender import city_pages  # the city pages kept with each version
 
-        settings = Settings.from_env(base_iri=base_iri)
+        settings = Settings.from_env(base_iri=base_iri, backend=backend, backend_kind=backend_kind)
+        unsaid = backend is None and "INNOGRAPH_BACKEND" not in os.environ
+        if unsaid and (store_root / store.slots.SLOTS).is_file():  # serving fronts would 503
+            raise UsageError(
+                f"--backend: the versions of {store_root} live in store server slots"
+                f" ({store.slots.SLOTS}); give --backend BLUE,GREEN (or --backend embedded"
+                " to serve this build from the store folder only)"
+            )
         if not paths and not pipeline.DEFAULT_PROFILES.is_dir():
             raise UsageError(
                 f"{pipeline.DEFAULT_PROFILES}: no such folder here; run innograph build in the"
@@ -181,6 +222,9 @@ def build(
         click.echo(leave_out_hint(report.rejected_files), err=True)
         sys.exit(report.exit_code)
     click.echo(f"built version {report.version}: {counts} ({report.reused} reused from the cache)")
+    held = store.slots.held_by(store.require_current(store_root))
+    if held is not None:
+        click.echo(f"loaded into store server slot {held['slot']} in {held['load_s']:g} s")
     if out is not None:
         store.write_dumps(store.require_current(store_root), out)
 
@@ -219,11 +263,17 @@ def rollback(store_root: Path) -> None:
     default="nquads",
     show_default=True,
 )
-def dump(store_root: Path, fmt: str) -> None:
+@backend_options
+def dump(store_root: Path, fmt: str, backend: str | None, backend_kind: str | None) -> None:
     """Write the served version's dump to standard output: its named graphs (canonical N-Quads or
-    TriG) or the merged graph (Turtle), as published beside the version, unzipped."""
+    TriG) or the merged graph (Turtle), as published beside the version, unzipped. With
+    --backend, the store server slot serving it is checked to hold it first."""
     try:
-        dataset = store.dump(store.require_current(store_root), fmt)
+        version = store.require_current(store_root)
+        servers = backend_of(backend, backend_kind)
+        if servers is not None:
+            store.slots.verify(store_root, servers, version)
+        dataset = store.dump(version, fmt)
     except InnographError as error:
         fail(error)
         return
@@ -241,7 +291,15 @@ def dump(store_root: Path, fmt: str) -> None:
     help="A value for a parameter of a canned query (repeatable), e.g. --param area=health.",
 )
 @STORE_OPTION
-def query(sparql: str, fmt: str, params: tuple[str, ...], store_root: Path) -> None:
+@backend_options
+def query(
+    sparql: str,
+    fmt: str,
+    params: tuple[str, ...],
+    store_root: Path,
+    backend: str | None,
+    backend_kind: str | None,
+) -> None:
     """Answer a SPARQL query over the served version. SPARQL is query text, a query file
     (FILE.rq), or the NAME of a query of the catalogue (queries/, as at /queries).
 
@@ -249,9 +307,11 @@ def query(sparql: str, fmt: str, params: tuple[str, ...], store_root: Path) -> N
     served version holds: innograph query cities-by-policy-area --param area=health. Without
     one, it runs over every value. The query is checked as the HTTP endpoint checks it
     (read-only, nothing leaves the machine). The default graph is the union of all named
-    graphs, so queries without GRAPH find every profile.
+    graphs, so queries without GRAPH find every profile. With --backend, the query is answered
+    by the store server slot holding the served version (the store folder names it).
     """
     try:
+        servers = backend_of(backend, backend_kind)
         found = canned_query(sparql)
         if found is None and params:
             raise UsageError(
@@ -274,9 +334,30 @@ def query(sparql: str, fmt: str, params: tuple[str, ...], store_root: Path) -> N
             )
         if found is not None:
             text = bound_query(found, params, served, version.manifest().get("base_iri", ""))
-        click.echo(render(run_query(served, text), fmt).rstrip("\n"))
+        if servers is None:
+            shown = render(run_query(served, text), fmt)
+        else:
+            answer = remote_answer(store_root, servers, version, text)
+            shown = answer if isinstance(answer, str) else render(answer, fmt)
+        click.echo(shown.rstrip("\n"))
     except InnographError as error:
         fail(error)
+
+
+def remote_answer(
+    root: Path, servers: store.slots.Backend, version: store.Version, text: str
+) -> Solutions | QueryBoolean | str:
+    """The answer of the store server slot holding the version, with no row cap (the local
+    answer has none): solutions read back into terms, graphs as Turtle."""
+    executor = RemoteExecutor(root, servers, size=1, queue_wait_s=1.0)
+    settings = Settings.from_env()
+    kind = inspect_query(text).form
+    fmt = "turtle" if kind in ("CONSTRUCT", "DESCRIBE") else "json"
+    request = QueryRequest(text, fmt, sys.maxsize - 1, version.id)  # the writers read one more
+    body = executor.run(request, settings.query_timeout_s).body
+    if fmt == "turtle":
+        return body.decode("utf-8")
+    return parse_query_results(body, QueryResultsFormat.JSON)
 
 
 def canned_query(sparql: str) -> CannedQuery | None:
@@ -364,22 +445,31 @@ def query_text(sparql: str) -> tuple[str, str]:
     default=None,
     help="Folder of shapes files (default: the shapes shipped with innograph).",
 )
+@backend_options
 def validate(
     paths: tuple[Path, ...],
     fmt: str,
     allow_warnings: bool,
     store_root: Path,
     shapes_dir: Path | None,
+    backend: str | None,
+    backend_kind: str | None,
 ) -> None:
     """Check the served version, or RDF files / profile texts PATHS, against the shapes.
 
     pySHACL is the engine here (the reference the build gate must agree with). Exit status:
     0 conforms, 1 violations (or warnings without --allow-warnings), 2 a usage or input
-    error (unreadable file, bad RDF, shapes that define no shape).
+    error (unreadable file, bad RDF, shapes that define no shape). With --backend, the served
+    version's shapes are checked on its local copy, and its store server slot is checked to
+    hold exactly that version.
     """
 
     def served() -> list[Graph]:
-        return graphs_from_nquads(store.dump(store.require_current(store_root)))
+        version = store.require_current(store_root)
+        servers = backend_of(backend, backend_kind)
+        if servers is not None:
+            store.slots.verify(store_root, servers, version)
+        return graphs_from_nquads(store.dump(version))
 
     try:
         shapes = load_shapes(shapes_dir)
@@ -444,6 +534,7 @@ def synth(cities: int, seed: int, out: Path) -> None:
 @click.option(
     "--dev", is_flag=True, help="Flask's development server, reloader and debugger (loopback only)."
 )
+@backend_options
 def serve(
     store_root: Path,
     host: str,
@@ -452,6 +543,8 @@ def serve(
     threads: int,
     access_log: str | None,
     dev: bool,
+    backend: str | None,
+    backend_kind: str | None,
 ) -> None:
     """Serve the promoted store version: the SPARQL endpoint, its query page and a page for
     every IRI. The addresses to open are printed once the server listens.
@@ -462,15 +555,24 @@ def serve(
 
     reloaded = os.environ.get("WERKZEUG_RUN_MAIN") == "true"  # --dev's reloader: port is ours
     try:
-        settings = Settings.from_env(store=store_root, access_log=access_log)
+        settings = Settings.from_env(
+            store=store_root, access_log=access_log, backend=backend, backend_kind=backend_kind
+        )
         version = store.require_current(settings.store)
+        servers = store.slots.Backend.from_settings(settings)
+        if servers is not None and store.slots.held_by(version) is None:
+            raise UsageError(
+                f"--backend: version {version.id} is in no store server slot; build it with"
+                " innograph build --backend BLUE,GREEN first (or serve it embedded)"
+            )
         if dev and not is_loopback(host):
             raise UsageError(f"--host: {host} with --dev; the debugger may listen on loopback only")
         if not reloaded:
             check_address(host, port)
-        banner = (
-            "" if reloaded else addresses(version, host, port, "" if dev else settings.access_log)
-        )
+        held = (store.slots.held_by(version) or {}).get("slot", "")
+        answered_by = "" if servers is None else f"{held} ({servers.endpoint(held)})"
+        log = "" if dev else settings.access_log
+        banner = "" if reloaded else addresses(version, host, port, log, answered_by)
     except (InnographError, ValueError) as error:
         fail(error if isinstance(error, InnographError) else UsageError(str(error)))
         return
@@ -492,9 +594,12 @@ FIRST_CITY = (
 )
 
 
-def addresses(version: store.Version, host: str, port: int, access_log: str) -> str:
+def addresses(
+    version: store.Version, host: str, port: int, access_log: str, answered_by: str = ""
+) -> str:
     """What a person opens first, with this server's address: the home page, the SPARQL
-    endpoint and the page of a city the served version holds."""
+    endpoint and the page of a city the served version holds (and the store server slot that
+    answers, with --backend)."""
     shown = host.strip("[]")
     if shown in ("0.0.0.0", "::", ""):
         shown = "127.0.0.1"
@@ -508,6 +613,8 @@ def addresses(version: store.Version, host: str, port: int, access_log: str) -> 
     city = first_city(version)
     if city and base and city.startswith(f"{base}id/"):
         lines.append(f"  a city page   {url}/{city.removeprefix(base)}.html")
+    if answered_by:
+        lines.append(f"Queries are answered by store server slot {answered_by}.")
     if access_log == "short":
         lines.append("One short line per request follows (--access-log full for complete lines).")
     return "\n".join(lines)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -339,6 +339,9 @@ def build(
             " name profile texts (*.txt) or folders holding them"
         )
     base = settings.base_iri
+    backend = store.slots.Backend.from_settings(settings)  # a bad --backend fails before work
+    if backend is not None:
+        store.slots.idle_slot(root, backend)
     lap = Laps(report.timings)
     with store.writing(root):
         cached = ProfileCache(root)
@@ -386,7 +389,8 @@ def build(
             kept = hashlib.sha256(f"{fingerprint}|{pages.fingerprint}".encode()).hexdigest()
             draft.keep_documents(kept, pages(draft.store, base, draft.reusable_documents(kept)))
             lap("pages")
-        report.version = draft.promote(manifest_of(report, mapped, fingerprint, base)).id
+        deploy = None if backend is None else partial(store.slots.deploy, root, backend)
+        report.version = draft.promote(manifest_of(report, mapped, fingerprint, base), deploy).id
     lap("promote")
     return report
 

@@ -15,6 +15,8 @@ from typing import Any
 
 DEFAULT_STORE = Path("store")
 ACCESS_LOGS = ("short", "full", "off")
+BACKEND_KINDS = ("oxigraph", "virtuoso")
+EMBEDDED = "embedded"
 
 
 def setting(default: Any, env: str, help: str) -> Any:
@@ -111,6 +113,29 @@ class Settings:
         " status, milliseconds), full (gunicorn's complete line with the query string, client,"
         " size, referrer and user agent, and its startup lines) or off.",
     )
+    # --- where the graph lives: the embedded store or store servers (issue 16) ---
+    backend: str = setting(
+        "embedded",
+        "INNOGRAPH_BACKEND",
+        "Where queries run: embedded (the store folder's own pyoxigraph store), or the SPARQL"
+        " query endpoints of two store server slots, BLUE,GREEN (e.g."
+        " http://127.0.0.1:7001/query,http://127.0.0.1:7002/query): a build loads the slot"
+        " that serves no version and switches to it only once it holds the new version"
+        " (docs/backends.md); serve and query also take one endpoint.",
+    )
+    backend_kind: str = setting(
+        "",
+        "INNOGRAPH_BACKEND_KIND",
+        "The store servers' kind: oxigraph (Oxigraph's server) or virtuoso (not yet supported);"
+        " empty: told from the endpoint's path (/query is Oxigraph's, /sparql Virtuoso's).",
+    )
+    backend_load_s: float = setting(
+        600.0,
+        "INNOGRAPH_BACKEND_LOAD_S",
+        "Longest a build waits for a store server slot to answer one step of loading a version"
+        " (clearing it, taking the data, counting it); past it the build fails and the served"
+        " version stays.",
+    )
     # --- clients: slow ones, and each one's budget of query time (issue 15) ---
     client_read_s: float = setting(
         10.0,
@@ -179,6 +204,18 @@ class Settings:
             raise ValueError(
                 f"access_log: expected {', '.join(ACCESS_LOGS)}, got {self.access_log!r}"
             )
+        for endpoint in self.backend_endpoints:
+            if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", endpoint):
+                raise ValueError(
+                    f"backend: expected embedded or one or two http(s) endpoint URLs, comma"
+                    f" separated (BLUE,GREEN), not {endpoint!r}"
+                )
+        if len(self.backend_endpoints) > 2:
+            raise ValueError("backend: expected at most two endpoints (BLUE,GREEN)")
+        if self.backend_kind and self.backend_kind not in BACKEND_KINDS:
+            raise ValueError(
+                f"backend_kind: expected {' or '.join(BACKEND_KINDS)}, got {self.backend_kind!r}"
+            )
         if not self.base_iri.endswith("/"):
             raise ValueError(f"base_iri must end with '/': {self.base_iri!r}")
         for name in (
@@ -192,6 +229,7 @@ class Settings:
             "client_read_s",
             "query_budget_burst_s",
             "query_errors_per_min",
+            "backend_load_s",
         ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be above 0")
@@ -202,6 +240,13 @@ class Settings:
     def trusted_host_list(self) -> list[str]:
         """The entries of ``trusted_hosts``, as written."""
         return [host.strip() for host in self.trusted_hosts.split(",") if host.strip()]
+
+    @property
+    def backend_endpoints(self) -> list[str]:
+        """The store server endpoints named by ``backend`` (none: embedded)."""
+        if self.backend.strip() == EMBEDDED:
+            return []
+        return [url.strip() for url in self.backend.split(",") if url.strip()] or [self.backend]
 
     @property
     def trusted_proxy_list(self) -> frozenset[str]:

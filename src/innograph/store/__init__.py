@@ -9,10 +9,12 @@ Layout of a store folder (default ``store/``)::
     versions/<id>/documents/      documents rendered at build time (city pages), gzip, by IRI
     versions/<id>/validation.json what the shapes found (warnings, notes), result by result
     versions/<id>/retired.json    IRIs earlier versions published and this one drops (410 Gone)
+    versions/<id>/backend.json    the store server slot holding it (``--backend``; ``slots``)
     versions/.building-<id>/      a build in progress (never served; removed by the next build)
     cache/<key>.nt                each profile's mapped graph, by content key (incremental)
     current -> versions/<id>      the served version, switched by an atomic rename
     previous -> versions/<id>     the version before it, for ``innograph rollback``
+    slots.json                    what each store server slot holds (``--backend``; ``slots``)
 
 A version folder is never changed once promoted, so a reader that opened one keeps a
 consistent view while another version is promoted. A build goes through a ``Draft``::
@@ -26,14 +28,14 @@ consistent view while another version is promoted. A build goes through a ``Draf
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 
-from . import documents, dumps, findings, graphs, retired, statistics
+from . import documents, dumps, findings, graphs, retired, slots, statistics, versions
 from .cache import ProfileCache
 from .files import write_atomically
 from .graphs import NamedGraph, vocabulary_graphs
@@ -49,7 +51,6 @@ from .versions import (
     previous,
     promote,
     require_current,
-    rollback,
     start_version,
     version_at,
 )
@@ -78,6 +79,7 @@ __all__ = [
     "require_current",
     "retired",
     "rollback",
+    "slots",
     "statistics",
     "version_at",
     "vocabulary_graphs",
@@ -142,9 +144,12 @@ class Draft:
             self._store.flush()
             self._store = None  # pyoxigraph closes the store when the last reference goes
 
-    def promote(self, manifest: dict[str, Any]) -> Version:
+    def promote(
+        self, manifest: dict[str, Any], deploy: Callable[[Version], object] | None = None
+    ) -> Version:
         """Count and dump the store, write the manifest, give the folder its final name and
-        serve it."""
+        serve it. ``deploy`` (loading a store server slot) runs on the finished version before
+        it is served; when it fails, the version is removed and nothing served changes."""
         space = f"{manifest.get('base_iri', '')}id/"
         statistics.write(self.store, self.folder, space)
         self._retire(space)
@@ -152,6 +157,12 @@ class Draft:
         dumps.publish(self.store, self.folder, self._changed, served)
         self.close()
         version = finish_version(self.folder, manifest)
+        if deploy is not None:
+            try:
+                deploy(version)
+            except BaseException:
+                shutil.rmtree(version.path, ignore_errors=True)
+                raise
         promote(self.root, version)
         self.promoted = version
         return version
@@ -181,6 +192,12 @@ def draft(root: Path) -> Iterator[Draft]:
     finally:
         if building.promoted is None:
             building.discard()
+
+
+def rollback(root: Path) -> Version:
+    """Serve the previous version again, when its store server slot (if any) still holds it."""
+    slots.check_rollback(root)
+    return versions.rollback(root)
 
 
 @contextmanager

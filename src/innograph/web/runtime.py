@@ -1,5 +1,6 @@
-"""What the web app holds while it runs: settings, the query workers, the answer cache, and
-facts about each store version (read once, since a version never changes)."""
+"""What the web app holds while it runs: settings, the query workers (or the store server
+executor, with --backend), the answer cache, and facts about each store version (read once, since
+a version never changes)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any, TypeVar, cast
 
 from flask import current_app
 
+from ..query.remote import Executor, remote_executor
 from ..query.served import VersionFacts, served_version
 from ..query.workers import AnswerCache, QueryWorkers
 from ..settings import Settings
@@ -56,19 +58,20 @@ class Runtime:
         self.settings = settings
         self.cache = AnswerCache(settings.result_cache_bytes)
         self.documents = DocumentCache(settings.result_cache_bytes // 4)
-        self._workers: QueryWorkers | None = None
+        self._workers: Executor | None = None
         self._lock = threading.Lock()
         self._memo: OrderedDict[str, dict[str, Any]] = OrderedDict()  # version -> name -> value
         self._served: tuple[Path, VersionFacts] | None = None  # the link's text, its facts
         self._current = settings.store / "current"
 
     @property
-    def workers(self) -> QueryWorkers:
-        """Started on first use, so that importing the app or serving the page costs nothing."""
+    def workers(self) -> Executor:
+        """Started on first use, so that importing the app or serving the page costs nothing;
+        the store servers' executor instead when the settings name a backend."""
         with self._lock:
             if self._workers is None:
                 s = self.settings
-                self._workers = QueryWorkers(
+                self._workers = remote_executor(s) or QueryWorkers(
                     s.store,
                     s.query_workers,
                     s.queue_wait_s,

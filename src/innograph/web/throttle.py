@@ -24,12 +24,12 @@ from dataclasses import dataclass
 from flask import Flask, Response, current_app, jsonify, request
 
 from ..errors import InnographError
+from ..query.remote import Executor
 from ..query.workers import (
     Answer,
     LongQueriesFull,
     QueryRequest,
     QueryTimeout,
-    QueryWorkers,
     ServerBusy,
     WorkerLost,
 )
@@ -188,7 +188,7 @@ def _loopback(address: str) -> bool:
         return False
 
 
-def run(workers: QueryWorkers, query: QueryRequest, timeout_s: float) -> Answer:
+def run(workers: Executor, query: QueryRequest, timeout_s: float) -> Answer:
     """``workers.run``, refused with 429 when the asking client's budget is spent, and paid
     from it afterwards: the engine's seconds, or the time limit and an error for a query that
     timed out, an error for one that failed. A 503 for a full pool costs nothing."""

@@ -1,0 +1,281 @@
+"""Queries answered by a store server (``--backend``), behind the same ``run(request,
+timeout_s) -> Answer`` as the embedded query workers, so that the web app, the answer cache and
+the throttle do not change.
+
+The front keeps its own limits, since neither server enforces one a client can trust (Oxigraph's
+``--timeout-s`` cuts a streamed answer after ``200 OK``, and some plans outlive it): every query
+is checked by the engine on an empty store first (same messages as embedded), sent to the slot
+holding the asked-for version, read under one total deadline, parsed, and written again by
+``writers`` with the row and byte caps, so formats, truncation and gzip are the embedded ones.
+A server that is down answers 503 (with Retry-After), one that is too slow 504, one that fails
+502; never a hang or a traceback.
+"""
+
+from __future__ import annotations
+
+import http.client
+import io
+import re
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, BinaryIO, Protocol
+from urllib.parse import urlencode, urlsplit
+
+import pyoxigraph as ox
+
+from .. import store
+from ..errors import InnographError
+from ..settings import Settings
+from .guard import engine_syntax_message, inspect_query
+from .workers import Answer, QueryFailed, QueryRequest, QueryTimeout, ServerBusy
+from .writers import gzipped, write_boolean, write_graph, write_solutions
+
+RETRY_AFTER_S = 5  # what a client is told to wait when the store server is down
+RESULTS_JSON = "application/sparql-results+json"
+N_TRIPLES = "application/n-triples"
+NOTHING = "\nVALUES () {}"  # joined to the query, it makes the engine's check evaluate nothing
+UNKNOWN_FUNCTION = re.compile(r"The custom function <[^<>\s]*> is not supported")
+MESSAGE_BYTES = 2000  # of a server's refusal, read and shown
+TAIL = 256  # bytes of an answer kept to tell a server's own cut ("…cancelled") from damage
+
+
+class Executor(Protocol):
+    """What the web app asks queries of: the embedded workers or a store server."""
+
+    def run(self, request: QueryRequest, timeout_s: float) -> Answer: ...
+
+    def close(self) -> None: ...
+
+
+class BackendMissing(InnographError):
+    """The served version is in no store server slot (built without --backend)."""
+
+    http_status = 503
+
+
+class BackendUnavailable(ServerBusy):
+    """The store server refused or dropped the connection: a client may try again."""
+
+    def __init__(self) -> None:
+        InnographError.__init__(self, "the store server is unavailable; retry in a moment")
+        self.retry_after = RETRY_AFTER_S
+
+
+class BackendTimeout(QueryTimeout):
+    """No whole answer came from the store server within the query's time limit."""
+
+    http_status = 504
+
+    def __init__(self, seconds: float) -> None:
+        InnographError.__init__(
+            self, f"the store server gave no whole answer within the time limit of {seconds:g} s"
+        )
+
+
+class BackendFailed(InnographError):
+    """The store server answered with an error, or with what cannot be read."""
+
+    http_status = 502
+
+
+class BackendRefused(QueryFailed):
+    """The store server refused a query the engine's own check passed (its text is not echoed:
+    a server's message may quote what the front added)."""
+
+
+class _Body(io.RawIOBase):
+    """An answer's body read under the total deadline: each read may wait only what is left."""
+
+    def __init__(self, response: http.client.HTTPResponse, sock: Any, deadline: float) -> None:
+        self._response, self._sock, self._deadline = response, sock, deadline
+        self.tail = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._response.isclosed():  # all of it read (its socket may be closed now)
+            return 0
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("deadline")
+        self._sock.settimeout(left)
+        count = self._response.readinto(buffer)
+        self.tail = (self.tail + bytes(buffer[:count]))[-TAIL:]
+        return count
+
+
+class RemoteExecutor:
+    """Queries sent to the store server slot holding each version; at most ``size`` at once
+    (a request waits ``queue_wait_s`` for a place, then gets 503, as with the workers)."""
+
+    def __init__(
+        self, store_root: Path, backend: store.slots.Backend, size: int, queue_wait_s: float
+    ) -> None:
+        self._root = store_root
+        self._backend = backend
+        self._places = threading.BoundedSemaphore(size)
+        self._queue_wait_s = queue_wait_s
+        self._empty = ox.Store()  # the engine's check: syntax, functions, as embedded
+        self._endpoints: dict[str, str] = {}  # version id -> endpoint (a version never moves)
+
+    def run(self, request: QueryRequest, timeout_s: float) -> Answer:
+        if not self._places.acquire(timeout=self._queue_wait_s):
+            raise ServerBusy(self._queue_wait_s)
+        try:
+            return self._run(request, timeout_s)
+        finally:
+            self._places.release()
+
+    def close(self) -> None:
+        """Nothing is held between queries (one connection per query)."""
+
+    def endpoint(self, version_id: str) -> str:
+        """The endpoint of the slot holding that version, read once from its backend.json."""
+        found = self._endpoints.get(version_id)
+        if found is None:
+            record = store.slots.held_by(store.version_at(self._root, version_id))
+            if record is None:
+                raise BackendMissing(
+                    f"version {version_id} is in no store server slot; build it with --backend"
+                )
+            found = self._endpoints[version_id] = self._backend.endpoint(record["slot"])
+        return found
+
+    def _run(self, request: QueryRequest, timeout_s: float) -> Answer:
+        start, deadline = time.perf_counter(), time.monotonic() + timeout_s
+        form = self._check(request)
+        where = urlsplit(self.endpoint(request.version))
+        text = f"BASE <{request.base_iri}>\n{request.text}" if request.base_iri else request.text
+        fields = [("query", text)]
+        fields += [("default-graph-uri", g) for g in request.default_graphs]
+        fields += [("named-graph-uri", g) for g in request.named_graphs]
+        kind = (
+            http.client.HTTPSConnection if where.scheme == "https" else http.client.HTTPConnection
+        )
+        left = max(0.001, deadline - time.monotonic())  # the engine's check took some
+        connection = kind(where.hostname or "", where.port, timeout=left)
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Accept": N_TRIPLES if form == "graph" else RESULTS_JSON,
+        }
+        try:
+            try:
+                connection.request("POST", where.path or "/", urlencode(fields), headers)
+                sock = connection.sock
+                response = connection.getresponse()
+            except TimeoutError:
+                raise BackendTimeout(timeout_s) from None
+            except OSError:  # refused, reset, unreachable
+                raise BackendUnavailable() from None
+            except http.client.HTTPException:
+                raise BackendFailed("the store server sent no answer that can be read") from None
+            if response.status == 400:
+                raise self._refusal(response.read(MESSAGE_BYTES), based=bool(request.base_iri))
+            if response.status == 500 and self._backend.kind == "oxigraph":
+                said = response.read(MESSAGE_BYTES).decode("utf-8", "replace").strip()
+                if UNKNOWN_FUNCTION.fullmatch(said):  # as embedded: the engine refuses it
+                    raise QueryFailed(f"query: the engine refused it ({said})")
+            if response.status == 503:
+                raise BackendUnavailable()
+            if response.status != 200:
+                raise BackendFailed(f"the store server failed (it answered {response.status})")
+            raw = _Body(response, sock, deadline)
+            try:
+                written, rows, truncated = _rewrite(form, io.BufferedReader(raw), request)
+            except TimeoutError:
+                raise BackendTimeout(timeout_s) from None
+            except SyntaxError:
+                if b"cancelled" in raw.tail:  # the server's own time limit cut it
+                    raise BackendTimeout(timeout_s) from None
+                raise BackendFailed("the store server's answer cannot be read") from None
+            except (OSError, http.client.HTTPException):
+                raise BackendFailed("the store server broke off its answer") from None
+            except (ValueError, TypeError) as error:  # a format that cannot hold the answer
+                raise QueryFailed(f"query: the engine refused it ({error})") from None
+        finally:
+            connection.close()  # also stops a server that streams (past limit + 1 rows)
+        packed = gzipped(written) if request.gzip else None
+        seconds = time.perf_counter() - start
+        encoding = "gzip" if packed else None
+        return Answer(packed or written, request.fmt, rows, truncated, seconds, encoding)
+
+    def _refusal(self, said: bytes, based: bool) -> QueryFailed:
+        """The server's refusal of a query the check passed (one ending in its own VALUES, or
+        with a function the check did not reach): Oxigraph's words are the embedded engine's,
+        given as embedded (its lines counted without the BASE line the front added); another
+        server's may quote what the front added, and are not shown."""
+        if self._backend.kind != "oxigraph":
+            return BackendRefused("query: the store server cannot run this query")
+        text = " ".join(said.decode("utf-8", "replace").split())[:MESSAGE_BYTES]
+        found = re.fullmatch(r"error at (\d+):(\d+)(.*)", text)
+        if found is None:
+            return QueryFailed(f"query: the engine refused it ({text})")
+        line = int(found[1]) - (1 if based else 0)
+        return QueryFailed(
+            engine_syntax_message(SyntaxError(f"error at {line}:{found[2]}{found[3]}"))
+        )
+
+    def _check(self, request: QueryRequest) -> str:
+        """The engine's check on an empty store, evaluating nothing (``NOTHING`` is joined to
+        the query): a syntax error or an unknown function is answered as embedded, before
+        anything is sent. Returns the answer's kind: solutions, boolean or graph."""
+        options: dict[str, Any] = {}
+        if request.base_iri:
+            options["base_iri"] = request.base_iri
+        if request.default_graphs:
+            options["default_graph"] = [ox.NamedNode(g) for g in request.default_graphs]
+        if request.named_graphs:
+            options["named_graphs"] = [ox.NamedNode(g) for g in request.named_graphs]
+        try:
+            result = self._empty.query(request.text + NOTHING, **options)
+        except SyntaxError as error:
+            if not _in_suffix(error, request.text):
+                raise QueryFailed(engine_syntax_message(error)) from None
+            # the query ends with its own VALUES: the server's parser checks it
+            form = inspect_query(request.text, request.base_iri).form
+            return {"ASK": "boolean", "CONSTRUCT": "graph", "DESCRIBE": "graph"}.get(
+                form, "solutions"
+            )
+        except (ValueError, TypeError, NotImplementedError, RuntimeError) as error:
+            raise QueryFailed(f"query: the engine refused it ({error})") from None
+        if isinstance(result, ox.QueryBoolean):
+            return "boolean"
+        return "solutions" if isinstance(result, ox.QuerySolutions) else "graph"
+
+
+def _in_suffix(error: SyntaxError, text: str) -> bool:
+    """Whether the engine's syntax error is in ``NOTHING``, past the query's own lines."""
+    line = getattr(error, "lineno", None)
+    if line is None:
+        words = str(error).split("error at ", 1)[-1].split(":", 1)[0]
+        line = int(words) if words.isdigit() else None
+    return line is not None and line > text.count("\n") + 1
+
+
+def _rewrite(form: str, body: BinaryIO, request: QueryRequest) -> tuple[bytes, int, bool]:
+    """The server's answer parsed as it streams and written by innograph's own writers."""
+    if form == "graph":
+        quads: Iterator[ox.Quad] = ox.parse(body, ox.RdfFormat.N_TRIPLES)
+        return write_graph(
+            (quad.triple for quad in quads),
+            request.fmt,
+            request.limit,
+            prefixes=dict(request.prefixes) or None,
+            max_bytes=request.max_bytes,
+        )
+    result = ox.parse_query_results(body, ox.QueryResultsFormat.JSON)
+    if isinstance(result, ox.QueryBoolean):
+        return write_boolean(bool(result), request.fmt), 1, False
+    names = [v.value for v in result.variables]
+    return write_solutions(names, map(tuple, result), request.fmt, request.limit, request.max_bytes)
+
+
+def remote_executor(settings: Settings) -> RemoteExecutor | None:
+    """The executor for the configured store servers, or None for the embedded store."""
+    backend = store.slots.Backend.from_settings(settings)
+    if backend is None:
+        return None
+    return RemoteExecutor(settings.store, backend, settings.query_workers, settings.queue_wait_s)

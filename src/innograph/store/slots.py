@@ -1,0 +1,212 @@
+"""Blue/green slots of store servers: which version each slot holds, loading a new version into
+the slot that serves none, and the checks that keep a switch or a rollback atomic for readers.
+
+Graph IRIs are data here (``?g a ig:ProfileGraph``), so two versions cannot share one server
+under renamed graphs: each slot is a whole server (or a load balancer over its replicas). The
+pointer readers follow stays ``current``; a version's ``backend.json`` names the slot holding
+it, and ``slots.json`` (beside ``current``) what each slot holds now::
+
+    slots.json                     {"blue": {"version": id, "state": "loaded"}, "green": {...}}
+    versions/<id>/backend.json     {"kind", "slot", "endpoint", "counts", "load_s"}
+
+A slot is marked ``loading <id>`` before it is touched, so a failed load can never be taken for
+a version it held; ``current`` switches only after the slot's counts equal the local draft's.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pyoxigraph as ox
+
+from ..errors import InnographError, UsageError
+from ..settings import Settings
+from .files import write_atomically
+from .servers import Server, ServerError, counts_of, server
+from .versions import StoreError, Version, current, open_read_only, previous
+
+SLOT_NAMES = ("blue", "green")
+SLOTS = "slots.json"
+BACKEND = "backend.json"
+LOADED = "loaded"
+SUPPORTED = ("oxigraph",)  # what part 1 of issue 16 loads and queries; virtuoso is part 2
+
+
+class SlotLoadError(InnographError):
+    """A version could not be loaded into its slot: the build fails, nothing served changes."""
+
+
+@dataclass(frozen=True)
+class Backend:
+    """Store servers, as the settings name them: a kind and one endpoint per slot."""
+
+    kind: str
+    endpoints: tuple[str, ...]
+    load_s: float = 600.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Backend | None:
+        """The configured store servers, or None for the embedded store."""
+        endpoints = tuple(settings.backend_endpoints)
+        if not endpoints:
+            return None
+        kind = settings.backend_kind or kind_of(endpoints[0])
+        if kind not in SUPPORTED:
+            raise UsageError(
+                f"--backend-kind {kind}: not yet supported; this version of innograph runs on"
+                f" {', '.join(SUPPORTED)} servers (or the embedded store)"
+            )
+        return cls(kind, endpoints, settings.backend_load_s)
+
+    @property
+    def slots(self) -> tuple[str, ...]:
+        return SLOT_NAMES[: len(self.endpoints)]
+
+    def endpoint(self, slot: str) -> str:
+        """The endpoint of that slot; with one endpoint (a reader's load balancer), that one."""
+        if len(self.endpoints) == 1:
+            return self.endpoints[0]
+        return self.endpoints[SLOT_NAMES.index(slot)]
+
+    def server(self, slot: str) -> Server:
+        return server(self.kind, self.endpoint(slot), self.load_s)
+
+
+def kind_of(endpoint: str) -> str:
+    """The server kind an endpoint's path tells, or a usage error asking for --backend-kind.
+
+    >>> kind_of("http://127.0.0.1:7878/query")
+    'oxigraph'
+    >>> kind_of("http://10.0.0.5:8890/sparql")
+    'virtuoso'
+    """
+    path = urlsplit(endpoint).path.rstrip("/")
+    if path.endswith("/query"):
+        return "oxigraph"
+    if path.endswith("/sparql"):
+        return "virtuoso"
+    raise UsageError(
+        f"--backend {endpoint}: the path does not tell the server's kind; give --backend-kind"
+        " oxigraph or virtuoso (env INNOGRAPH_BACKEND_KIND)"
+    )
+
+
+def held_by(version: Version) -> dict[str, Any] | None:
+    """The version's ``backend.json``: the slot holding it, or None (built for embedded only)."""
+    path = version.path / BACKEND
+    if not path.is_file():
+        return None
+    record: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return record
+
+
+def read_slots(root: Path) -> dict[str, dict[str, Any]]:
+    path = root / SLOTS
+    if not path.is_file():
+        return {}
+    slots: dict[str, dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
+    return slots
+
+
+def _mark(root: Path, slot: str, version: str, state: str) -> None:
+    slots = read_slots(root)
+    slots[slot] = {"version": version, "state": state}
+    write_atomically(root / SLOTS, json.dumps(slots, indent=2, sort_keys=True).encode())
+
+
+def idle_slot(root: Path, backend: Backend) -> str:
+    """The slot that holds neither the served version nor, when it can be spared, the previous
+    one (two slots: the one not serving)."""
+    if len(backend.slots) < 2:
+        raise UsageError(
+            "--backend: atomic versions need two store server slots: --backend BLUE,GREEN"
+            " (one endpoint is enough for serve and query)"
+        )
+    busy = {(held_by(v) or {}).get("slot") for v in (current(root),) if v is not None}
+    return next(slot for slot in backend.slots if slot not in busy)
+
+
+def deploy(root: Path, backend: Backend, version: Version) -> dict[str, Any]:
+    """Load the finished, unserved ``version`` into the idle slot and check it holds exactly
+    what the local draft holds; record it in ``backend.json``. Raises ``SlotLoadError`` (and
+    changes nothing served) when any step fails."""
+    slot = idle_slot(root, backend)
+    target = backend.server(slot)
+    _mark(root, slot, version.id, f"loading {version.id}")
+    started = time.monotonic()
+    try:
+        local = counts_of(open_read_only(version))
+        nquads = open_read_only(version).dump(format=ox.RdfFormat.N_QUADS) or b""
+        target.clear()
+        target.load(nquads)
+        loaded = target.counts()
+    except ServerError as error:
+        raise SlotLoadError(_failed(slot, target, version, str(error))) from None
+    if loaded != local:
+        raise SlotLoadError(
+            _failed(slot, target, version, f"it holds {loaded.as_dict()}, not {local.as_dict()}")
+        )
+    record = {
+        "kind": backend.kind,
+        "slot": slot,
+        "endpoint": target.endpoint,
+        "counts": local.as_dict(),
+        "load_s": round(time.monotonic() - started, 3),
+    }
+    write_atomically(version.path / BACKEND, json.dumps(record, indent=2).encode())
+    _mark(root, slot, version.id, LOADED)
+    return record
+
+
+def _failed(slot: str, target: Server, version: Version, why: str) -> str:
+    return (
+        f"store server slot {slot} ({target.endpoint}): version {version.id} not loaded: {why};"
+        " the served version is unchanged"
+    )
+
+
+def holds(root: Path, version: Version) -> str | None:
+    """Why the slot named in the version's ``backend.json`` does not hold it now, or None."""
+    record = held_by(version)
+    if record is None:
+        return f"version {version.id} was built without --backend: it is in no store server slot"
+    slot = record["slot"]
+    now = read_slots(root).get(slot, {})
+    if now.get("version") != version.id or now.get("state") != LOADED:
+        state = now.get("state")
+        held = f"it holds {now.get('version')}" if state == LOADED else state or "unknown"
+        return f"slot {slot} no longer holds version {version.id} ({held})"
+    return None
+
+
+def check_rollback(root: Path) -> None:
+    """A rollback switches only to a version its slot still holds (when versions live in store
+    servers at all): a slot reloaded since holds another version, and readers must not see it."""
+    served, before = current(root), previous(root)
+    if served is None or before is None or held_by(served) is None:
+        return
+    why = holds(root, before)
+    if why is not None:
+        raise StoreError(f"{root}: cannot roll back: {why}; build that version again to serve it")
+
+
+def verify(root: Path, backend: Backend, version: Version) -> None:
+    """Check that the version's slot answers with the version's counts (validate, dump)."""
+    why = holds(root, version)
+    record = held_by(version)
+    if why is not None or record is None:
+        raise StoreError(f"{root}: {why}")
+    try:
+        found = backend.server(record["slot"]).counts()
+    except ServerError as error:
+        raise StoreError(f"{root}: {error}") from None
+    if found.as_dict() != record["counts"]:
+        raise StoreError(
+            f"{root}: slot {record['slot']} holds {found.as_dict()}, not version"
+            f" {version.id} ({record['counts']})"
+        )
