@@ -1,6 +1,7 @@
 -- wrk's script for benchmarks/peer_bench.py: every request of a list sent once.
 -- REQUESTS names a file of raw HTTP requests, each preceded by its length in bytes and a
--- newline. Thread t of n (THREADS) sends the requests i with i % n == t over its connections,
+-- newline. Thread t of n (THREADS) sends the t-th of n consecutive shares of the list over its
+-- connections (a share mixes every kind of request, as the list does),
 -- and once it has had as many responses it writes a line to FINISHED and stops; the caller
 -- interrupts wrk (SIGINT) when every thread has, and wrk's summary then covers the list (give
 -- or take the requests in flight on a thread's other connections, sent again from the start:
@@ -15,16 +16,17 @@ function setup(thread)
 end
 
 function init(args)
-  local n, mine, i = count_threads(), {}, 0
+  local n, all, mine = count_threads(), {}, {}
   local file = assert(io.open(os.getenv("REQUESTS"), "rb"))
   while true do
     local size = file:read("*l")
     if not size then break end
-    local raw = file:read(tonumber(size))
-    if i % n == tid then mine[#mine + 1] = raw end
-    i = i + 1
+    all[#all + 1] = file:read(tonumber(size))
   end
   file:close()
+  for i = math.floor(#all * tid / n) + 1, math.floor(#all * (tid + 1) / n) do
+    mine[#mine + 1] = all[i]
+  end
   requests, sent, answered, statuses = mine, 0, 0, {}
 end
 
