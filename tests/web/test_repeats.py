@@ -195,6 +195,18 @@ def test_a_client_that_asks_to_close_gets_its_connection_closed(
         assert sock.recv(1) == b""
 
 
+def test_an_http_1_0_request_is_answered_and_closed(two_threads: tuple[LiveServer, Path]) -> None:
+    server, _ = two_threads
+    raw = request(CITIES).replace(b"HTTP/1.1", b"HTTP/1.0", 1)
+    first = kept(server, raw)
+    with connection(server) as sock:
+        sock.sendall(raw)
+        reply = read_reply(sock, bytearray())
+        assert reply.body == first.body
+        assert reply.headers["Connection"] == "close"
+        assert sock.recv(1) == b""
+
+
 def test_a_slow_reader_of_a_large_repeat_holds_up_nobody(
     two_threads: tuple[LiveServer, Path],
 ) -> None:
