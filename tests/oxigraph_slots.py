@@ -32,6 +32,7 @@ class Slot:
     url: str
     process: subprocess.Popen[bytes]
     folder: Path
+    timeout_s: float = 30
 
 
 def start_slot(timeout_s: float = 30) -> Slot:
@@ -49,11 +50,31 @@ def start_slot(timeout_s: float = 30) -> Slot:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        slot = Slot(f"http://127.0.0.1:{port}/query", process, folder)
+        slot = Slot(f"http://127.0.0.1:{port}/query", process, folder, timeout_s)
         if _answers(slot, port):
             return slot
         stop_slot(slot)
     raise RuntimeError("oxigraph serve could not start on a free port")
+
+
+def restart_slot(slot: Slot) -> Slot:
+    """The same slot started again, on its folder and port, after its process died (a replica
+    that comes back holds what it held: RocksDB recovers its folder)."""
+    port = int(slot.url.split(":")[2].split("/")[0])
+    process = subprocess.Popen(
+        [
+            *(str(OXIGRAPH), "serve", "--location", str(slot.folder)),
+            *("--bind", f"127.0.0.1:{port}", "--timeout-s", f"{slot.timeout_s:g}"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    again = Slot(slot.url, process, slot.folder, slot.timeout_s)
+    if not _answers(again, port):
+        process.kill()
+        process.wait(timeout=10)
+        raise RuntimeError(f"oxigraph serve could not start again on {slot.url}")
+    return again
 
 
 def _answers(slot: Slot, port: int) -> bool:

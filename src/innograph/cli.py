@@ -61,7 +61,8 @@ def backend_options(command: Callable[..., None]) -> Callable[..., None]:
         default=None,
         metavar="embedded|BLUE,GREEN",
         help="Where queries run: embedded (default), or two store server slots' SPARQL"
-        " endpoints, BLUE,GREEN [env INNOGRAPH_BACKEND].",
+        " endpoints, BLUE,GREEN; for build, validate and dump a slot may list its replicas,"
+        " A|B (docs/deploy.md) [env INNOGRAPH_BACKEND].",
     )(command)
 
 

@@ -121,7 +121,9 @@ class Settings:
         " query endpoints of two store server slots, BLUE,GREEN (e.g."
         " http://127.0.0.1:7001/query,http://127.0.0.1:7002/query): a build loads the slot"
         " that serves no version and switches to it only once it holds the new version"
-        " (docs/backends.md); serve and query also take one endpoint.",
+        " (docs/backends.md); serve and query also take one endpoint. For build, validate and"
+        " dump a slot may name its read replicas, A|B: each is loaded and checked"
+        " (docs/deploy.md).",
     )
     backend_kind: str = setting(
         "",
@@ -205,11 +207,12 @@ class Settings:
                 f"access_log: expected {', '.join(ACCESS_LOGS)}, got {self.access_log!r}"
             )
         for endpoint in self.backend_endpoints:
-            if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", endpoint):
-                raise ValueError(
-                    f"backend: expected embedded or one or two http(s) endpoint URLs, comma"
-                    f" separated (BLUE,GREEN), not {endpoint!r}"
-                )
+            for replica in endpoint.split("|"):  # a slot's replicas (docs/deploy.md)
+                if not re.fullmatch(r"https?://[^\s/?#|]+(/[^\s?#|]*)?", replica):
+                    raise ValueError(
+                        f"backend: expected embedded or one or two http(s) endpoint URLs, comma"
+                        f" separated (BLUE,GREEN; a slot's replicas joined by |), not {replica!r}"
+                    )
         if len(self.backend_endpoints) > 2:
             raise ValueError("backend: expected at most two endpoints (BLUE,GREEN)")
         if self.backend_kind and self.backend_kind not in BACKEND_KINDS:

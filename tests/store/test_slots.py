@@ -38,7 +38,11 @@ def pair() -> Iterator[list[Slot]]:
 
 
 def built(root: Path, slots: list[Slot], paths: list[Path] | None = None) -> str:
-    report = build(paths or [SEED], root, Settings(backend=backend(*slots)))
+    return built_on(root, backend(*slots), paths)
+
+
+def built_on(root: Path, servers: str, paths: list[Path] | None = None) -> str:
+    report = build(paths or [SEED], root, Settings(backend=servers))
     assert report.exit_code == 0, report.rejects
     return report.version
 
@@ -262,3 +266,46 @@ def test_a_build_of_a_store_in_slots_must_say_where(tmp_path: Path, pair: list[S
     embedded = innograph("build", "--store", str(root), "--backend", "embedded", str(SEED))
     assert embedded.returncode == 0, embedded.stderr
     assert store.slots.held_by(store.require_current(root)) is None
+
+
+def test_a_build_loads_every_replica_of_the_idle_slot(tmp_path: Path) -> None:
+    """A slot given as replicas (``A|B``) is loaded and counted on each; with one replica down
+    the build fails, names it, and changes nothing served; a front refuses replicas (it reads
+    a slot through one load balancer)."""
+    slots = [start_slot() for _ in range(3)]
+    blue, green = f"{slots[0].url}|{slots[1].url}", slots[2].url
+    root = tmp_path / "store"
+    try:
+        first = built_on(root, f"{blue},{green}")
+        local = counts_of(store.open_read_only(store.require_current(root)))
+        assert [slot_counts(slot) for slot in slots] == [local, local, Counts(0, 0, 0)]
+        record = json.loads((root / "versions" / first / "backend.json").read_text())
+        assert (record["slot"], record["replicas"], record["endpoint"]) == ("blue", 2, blue)
+        validated = innograph("validate", "--store", str(root), "--backend", f"{blue},{green}")
+        assert validated.returncode == 0, validated.stderr  # each blue replica counted
+        second = built_on(root, f"{blue},{green}")  # into green; blue, idle, keeps the first
+        stop_slot(slots[1])
+        done = innograph("build", "--store", str(root), "--backend", f"{blue},{green}", str(SEED))
+        assert done.returncode == 1, done.stderr
+        assert f"store server slot blue ({slots[1].url}): version" in done.stderr
+        assert "the served version is unchanged" in done.stderr
+        assert "Traceback" not in done.stderr
+        assert store.require_current(root).id == second
+        assert slot_counts(slots[2]) == local  # green still serves it
+        assert json.loads((root / "slots.json").read_text())["blue"]["state"].startswith("loading")
+        refused = innograph("rollback", "--store", str(root))
+        assert refused.returncode == 2
+        assert f"slot blue no longer holds version {first}" in refused.stderr
+        with pytest.raises(UsageError, match="serve and query read each slot through one"):
+            Backend.from_settings(Settings(backend=f"{blue},{green}")).endpoint("blue")
+    finally:
+        for slot in slots:
+            stop_slot(slot)
+
+
+def test_replicas_must_each_be_an_endpoint() -> None:
+    with pytest.raises(ValueError, match="a slot's replicas joined by \\|"):
+        Settings(backend="http://127.0.0.1:1/query|nothing,http://127.0.0.1:2/query")
+    done = innograph("query", "ASK {}", "--backend", "http://127.0.0.1:1/query||")
+    assert done.returncode == 2
+    assert "not ''" in done.stderr

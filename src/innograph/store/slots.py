@@ -11,12 +11,17 @@ it, and ``slots.json`` (beside ``current``) what each slot holds now::
 
 A slot is marked ``loading <id>`` before it is touched, so a failed load can never be taken for
 a version it held; ``current`` switches only after the slot's counts equal the local draft's.
+
+A slot may be several read replicas (``BLUE1|BLUE2,GREEN1|GREEN2``, docs/deploy.md): a build
+loads and counts every one, and switches only when all hold the version; the fronts read each
+slot through one endpoint, a load balancer over its replicas.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +32,7 @@ import pyoxigraph as ox
 from ..errors import InnographError, UsageError
 from ..settings import Settings
 from .files import write_atomically
-from .servers import Server, ServerError, counts_of, server
+from .servers import Counts, Server, ServerError, counts_of, server
 from .versions import StoreError, Version, current, open_read_only, previous
 
 SLOT_NAMES = ("blue", "green")
@@ -35,6 +40,7 @@ SLOTS = "slots.json"
 BACKEND = "backend.json"
 LOADED = "loaded"
 SUPPORTED = ("oxigraph",)  # what part 1 of issue 16 loads and queries; virtuoso is part 2
+REPLICAS = "|"  # between the replicas of one slot (no URL holds it unescaped)
 
 
 class SlotLoadError(InnographError):
@@ -68,13 +74,31 @@ class Backend:
         return SLOT_NAMES[: len(self.endpoints)]
 
     def endpoint(self, slot: str) -> str:
-        """The endpoint of that slot; with one endpoint (a reader's load balancer), that one."""
-        if len(self.endpoints) == 1:
-            return self.endpoints[0]
-        return self.endpoints[SLOT_NAMES.index(slot)]
+        """The endpoint a front reads that slot from; with one endpoint (a reader's load
+        balancer), that one. A front never picks among replicas: the load balancer does."""
+        named = self._named(slot)
+        if REPLICAS in named:
+            raise UsageError(
+                f"--backend: slot {slot} names {len(self.replicas(slot))} replicas; serve and"
+                " query read each slot through one endpoint (a load balancer over its replicas,"
+                " docs/deploy.md); only build, validate and dump take the replicas themselves"
+            )
+        return named
 
-    def server(self, slot: str) -> Server:
-        return server(self.kind, self.endpoint(slot), self.load_s)
+    def replicas(self, slot: str) -> tuple[str, ...]:
+        """The endpoints of every replica of that slot (one, unless given as ``A|B``)."""
+        return tuple(self._named(slot).split(REPLICAS))
+
+    def servers(self, slot: str) -> list[Server]:
+        """Each replica of the slot, as a build loads and counts it."""
+        return [server(self.kind, url, self.load_s) for url in self.replicas(slot)]
+
+    def _named(self, slot: str) -> str:
+        return (
+            self.endpoints[0]
+            if len(self.endpoints) == 1
+            else self.endpoints[SLOT_NAMES.index(slot)]
+        )
 
 
 def kind_of(endpoint: str) -> str:
@@ -132,29 +156,25 @@ def idle_slot(root: Path, backend: Backend) -> str:
 
 
 def deploy(root: Path, backend: Backend, version: Version) -> dict[str, Any]:
-    """Load the finished, unserved ``version`` into the idle slot and check it holds exactly
-    what the local draft holds; record it in ``backend.json``. Raises ``SlotLoadError`` (and
-    changes nothing served) when any step fails."""
+    """Load the finished, unserved ``version`` into every replica of the idle slot and check
+    each holds exactly what the local draft holds; record it in ``backend.json``. Raises
+    ``SlotLoadError`` (and changes nothing served) when any step fails on any replica."""
     slot = idle_slot(root, backend)
-    target = backend.server(slot)
+    targets = backend.servers(slot)
     _mark(root, slot, version.id, f"loading {version.id}")
     started = time.monotonic()
-    try:
-        local = counts_of(open_read_only(version))
-        nquads = open_read_only(version).dump(format=ox.RdfFormat.N_QUADS) or b""
-        target.clear()
-        target.load(nquads)
-        loaded = target.counts()
-    except ServerError as error:
-        raise SlotLoadError(_failed(slot, target, version, str(error))) from None
-    if loaded != local:
-        raise SlotLoadError(
-            _failed(slot, target, version, f"it holds {loaded.as_dict()}, not {local.as_dict()}")
-        )
+    local = counts_of(open_read_only(version))
+    nquads = open_read_only(version).dump(format=ox.RdfFormat.N_QUADS) or b""
+    with ThreadPoolExecutor(len(targets)) as loading:  # replicas on other hosts load at once
+        found = loading.map(lambda target: _load(slot, target, version, nquads, local), targets)
+        failures = [why for why in found if why is not None]
+    if failures:
+        raise SlotLoadError("; ".join(failures) + "; the served version is unchanged")
     record = {
         "kind": backend.kind,
         "slot": slot,
-        "endpoint": target.endpoint,
+        "endpoint": REPLICAS.join(target.endpoint for target in targets),
+        "replicas": len(targets),
         "counts": local.as_dict(),
         "load_s": round(time.monotonic() - started, 3),
     }
@@ -163,11 +183,21 @@ def deploy(root: Path, backend: Backend, version: Version) -> dict[str, Any]:
     return record
 
 
+def _load(slot: str, target: Server, version: Version, nquads: bytes, local: Counts) -> str | None:
+    """Empty one replica, give it the version and count it: why it failed, or None."""
+    try:
+        target.clear()
+        target.load(nquads)
+        loaded = target.counts()
+    except ServerError as error:
+        return _failed(slot, target, version, str(error))
+    if loaded != local:
+        return _failed(slot, target, version, f"it holds {loaded.as_dict()}, not {local.as_dict()}")
+    return None
+
+
 def _failed(slot: str, target: Server, version: Version, why: str) -> str:
-    return (
-        f"store server slot {slot} ({target.endpoint}): version {version.id} not loaded: {why};"
-        " the served version is unchanged"
-    )
+    return f"store server slot {slot} ({target.endpoint}): version {version.id} not loaded: {why}"
 
 
 def holds(root: Path, version: Version) -> str | None:
@@ -196,17 +226,19 @@ def check_rollback(root: Path) -> None:
 
 
 def verify(root: Path, backend: Backend, version: Version) -> None:
-    """Check that the version's slot answers with the version's counts (validate, dump)."""
+    """Check that the version's slot answers with the version's counts (validate, dump): every
+    replica the backend names, or the one a load balancer picks."""
     why = holds(root, version)
     record = held_by(version)
     if why is not None or record is None:
         raise StoreError(f"{root}: {why}")
-    try:
-        found = backend.server(record["slot"]).counts()
-    except ServerError as error:
-        raise StoreError(f"{root}: {error}") from None
-    if found.as_dict() != record["counts"]:
-        raise StoreError(
-            f"{root}: slot {record['slot']} holds {found.as_dict()}, not version"
-            f" {version.id} ({record['counts']})"
-        )
+    for target in backend.servers(record["slot"]):
+        try:
+            found = target.counts()
+        except ServerError as error:
+            raise StoreError(f"{root}: {error}") from None
+        if found.as_dict() != record["counts"]:
+            raise StoreError(
+                f"{root}: slot {record['slot']} holds {found.as_dict()} at {target.endpoint},"
+                f" not version {version.id} ({record['counts']})"
+            )
