@@ -272,6 +272,15 @@ class _Worker:
             return 0.0
         return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
+    def alive(self) -> bool:
+        """Running: killed from outside, it stays a zombie until its fork server reaps it, and
+        ``is_alive()`` says True until then (a query sent to it was lost)."""
+        try:
+            stat = Path(f"/proc/{self.process.pid}/stat").read_text()
+        except OSError:
+            return False
+        return stat.rpartition(")")[2].split()[0] not in ("Z", "X") and self.process.is_alive()
+
     def cpu_since_answer(self) -> float:
         """CPU seconds used since its last answer (or since it took its first query)."""
         return self.cpu() - (self.cpu_s or 0.0)
@@ -386,7 +395,7 @@ class QueryWorkers:
         worker = self._idle.get(self._queue_wait_s)
         if worker is None:
             raise ServerBusy(self._queue_wait_s)
-        if worker.process.is_alive():
+        if worker.alive():
             return worker
         worker.kill()  # reaps it
         return self._new()
