@@ -42,7 +42,7 @@ from urllib.parse import urljoin
 
 from ..errors import UsageError
 
-__all__ = ["QueryPlan", "QueryRejected", "inspect_query"]
+__all__ = ["QueryPlan", "QueryRejected", "first_iri_in", "inspect_query"]
 
 READ_ONLY = "updates are not allowed: this endpoint is read-only"
 NO_SERVICE = "SERVICE is not allowed on this endpoint: queries run on the local graph only"
@@ -180,6 +180,33 @@ def inspect_query(text: str, base: str | None = None) -> QueryPlan:
     reader = _Reader(text, tokens)
     reader.base = base
     return reader.plan()
+
+
+def first_iri_in(text: str, namespaces: tuple[str, ...], base: str | None = None) -> str | None:
+    """The first IRI the query names (in full, as a prefixed name, or as a PREFIX or BASE)
+    that starts with one of ``namespaces`` (case aside), or None: for a store server that runs
+    functions of its own (Virtuoso's ``bif:``), which the engine's check never evaluates.
+
+    >>> first_iri_in("SELECT * { BIND(<bif:sys_stat>(1) AS ?x) }", ("bif:",))
+    'bif:sys_stat'
+    >>> first_iri_in("PREFIX b: <BIF:> SELECT * { BIND(b:sys_stat(1) AS ?x) }", ("bif:",))
+    'BIF:'
+    """
+    tokens = _tokenize(text)
+    reader = _Reader(text, tokens)
+    reader.base = base
+    reader.prologue()
+    named = [*reader.prefixes.values(), reader.base or ""]
+    for kind, word, pos in tokens:
+        try:
+            if kind == "iri":
+                named += [word[1:-1], reader.resolve((kind, word, pos))]
+            elif kind == "pname":
+                named.append(reader.expand(word, pos))
+        except QueryRejected:  # a name the engine's check refuses anyway
+            continue
+    lowered = tuple(n.lower() for n in namespaces)
+    return next((iri for iri in named if iri.lower().startswith(lowered)), None)
 
 
 # --- Lexer ------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ pointer readers follow stays ``current``; a version's ``backend.json`` names the
 it, and ``slots.json`` (beside ``current``) what each slot holds now::
 
     slots.json                     {"blue": {"version": id, "state": "loaded"}, "green": {...}}
-    versions/<id>/backend.json     {"kind", "slot", "endpoint", "counts", "load_s"}
+    versions/<id>/backend.json     {"kind", "slot", "endpoint", "counts", "graphs", "load_s"}
 
 A slot is marked ``loading <id>`` before it is touched, so a failed load can never be taken for
 a version it held; ``current`` switches only after the slot's counts equal the local draft's.
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,14 +27,14 @@ import pyoxigraph as ox
 from ..errors import InnographError, UsageError
 from ..settings import Settings
 from .files import write_atomically
-from .servers import Server, ServerError, counts_of, server
+from .servers import Oxigraph, Server, ServerError, counts_of
 from .versions import StoreError, Version, current, open_read_only, previous
+from .virtuoso import Virtuoso
 
 SLOT_NAMES = ("blue", "green")
 SLOTS = "slots.json"
 BACKEND = "backend.json"
 LOADED = "loaded"
-SUPPORTED = ("oxigraph",)  # what part 1 of issue 16 loads and queries; virtuoso is part 2
 
 
 class SlotLoadError(InnographError):
@@ -43,11 +43,16 @@ class SlotLoadError(InnographError):
 
 @dataclass(frozen=True)
 class Backend:
-    """Store servers, as the settings name them: a kind and one endpoint per slot."""
+    """Store servers, as the settings name them: a kind and one endpoint per slot; for
+    Virtuoso's bulk loader also each slot's SQL port, a folder the servers read, and the
+    ``dba`` password (from the environment only)."""
 
     kind: str
     endpoints: tuple[str, ...]
     load_s: float = 600.0
+    isql: tuple[str, ...] = ()
+    load_dir: Path | None = None
+    password: str = field(default="", repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Backend | None:
@@ -56,12 +61,15 @@ class Backend:
         if not endpoints:
             return None
         kind = settings.backend_kind or kind_of(endpoints[0])
-        if kind not in SUPPORTED:
+        isql = tuple(a.strip() for a in settings.backend_isql.split(",") if a.strip())
+        if isql and len(isql) != len(endpoints):
             raise UsageError(
-                f"--backend-kind {kind}: not yet supported; this version of innograph runs on"
-                f" {', '.join(SUPPORTED)} servers (or the embedded store)"
+                f"INNOGRAPH_BACKEND_ISQL: expected one SQL port per slot ({len(endpoints)},"
+                f" as --backend names), got {len(isql)}"
             )
-        return cls(kind, endpoints, settings.backend_load_s)
+        load_dir = Path(settings.backend_load_dir) if settings.backend_load_dir else None
+        password = settings.backend_password or "dba"  # a new Virtuoso database's own
+        return cls(kind, endpoints, settings.backend_load_s, isql, load_dir, password)
 
     @property
     def slots(self) -> tuple[str, ...]:
@@ -74,7 +82,23 @@ class Backend:
         return self.endpoints[SLOT_NAMES.index(slot)]
 
     def server(self, slot: str) -> Server:
-        return server(self.kind, self.endpoint(slot), self.load_s)
+        """The loader of that slot's server."""
+        if self.kind == "oxigraph":
+            return Oxigraph(self.endpoint(slot), self.load_s)
+        isql = ""
+        if self.isql:
+            isql = self.isql[0] if len(self.isql) == 1 else self.isql[SLOT_NAMES.index(slot)]
+        load_dir = self.load_dir or Path()
+        return Virtuoso(self.endpoint(slot), isql, load_dir, self.password, self.load_s)
+
+    def check_loadable(self) -> None:
+        """A build can load these servers' slots (Virtuoso's bulk loader needs its settings)."""
+        if self.kind == "virtuoso" and (not self.isql or self.load_dir is None):
+            raise UsageError(
+                "--backend-kind virtuoso: a build loads a slot through Virtuoso's bulk loader:"
+                " give INNOGRAPH_BACKEND_ISQL (each slot's SQL port, HOST:PORT,HOST:PORT) and"
+                " INNOGRAPH_BACKEND_LOAD_DIR (a folder in the servers' DirsAllowed)"
+            )
 
 
 def kind_of(endpoint: str) -> str:
@@ -127,6 +151,7 @@ def idle_slot(root: Path, backend: Backend) -> str:
             "--backend: atomic versions need two store server slots: --backend BLUE,GREEN"
             " (one endpoint is enough for serve and query)"
         )
+    backend.check_loadable()
     busy = {(held_by(v) or {}).get("slot") for v in (current(root),) if v is not None}
     return next(slot for slot in backend.slots if slot not in busy)
 
@@ -140,11 +165,14 @@ def deploy(root: Path, backend: Backend, version: Version) -> dict[str, Any]:
     _mark(root, slot, version.id, f"loading {version.id}")
     started = time.monotonic()
     try:
-        local = counts_of(open_read_only(version))
-        nquads = open_read_only(version).dump(format=ox.RdfFormat.N_QUADS) or b""
+        source = open_read_only(version)
+        local = counts_of(source)
+        graphs = sorted(g.value for g in source.named_graphs())
+        nquads = source.dump(format=ox.RdfFormat.N_QUADS) or b""
+        del source
         target.clear()
         target.load(nquads)
-        loaded = target.counts()
+        loaded = target.counts(graphs)
     except ServerError as error:
         raise SlotLoadError(_failed(slot, target, version, str(error))) from None
     if loaded != local:
@@ -157,6 +185,7 @@ def deploy(root: Path, backend: Backend, version: Version) -> dict[str, Any]:
         "endpoint": target.endpoint,
         "counts": local.as_dict(),
         "load_s": round(time.monotonic() - started, 3),
+        "graphs": graphs,  # the dataset a Virtuoso slot is asked about in every query
     }
     write_atomically(version.path / BACKEND, json.dumps(record, indent=2).encode())
     _mark(root, slot, version.id, LOADED)
@@ -202,7 +231,7 @@ def verify(root: Path, backend: Backend, version: Version) -> None:
     if why is not None or record is None:
         raise StoreError(f"{root}: {why}")
     try:
-        found = backend.server(record["slot"]).counts()
+        found = backend.server(record["slot"]).counts(record.get("graphs", ()))
     except ServerError as error:
         raise StoreError(f"{root}: {error}") from None
     if found.as_dict() != record["counts"]:
