@@ -162,6 +162,22 @@ def pair_url(fronts: tuple[LiveServer, ...]) -> str:
     return str(record["endpoint"])
 
 
+def test_answers_with_a_header_per_named_graph_are_read(built: Path) -> None:
+    """Virtuoso echoes each named-graph-uri as a header: a version of more than 100 graphs
+    (200 profiles: 202) would otherwise be an unreadable answer (Python's http.client)."""
+    version = store.require_current(built)
+    record = store.slots.held_by(version)
+    assert record is not None
+    graphs = tuple(record["graphs"]) * (150 // len(record["graphs"]) + 1)
+    assert len(graphs) > 150
+    executor = RemoteExecutor(built, Backend("virtuoso", (record["endpoint"],)), 1, 1.0)
+    query = "SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+    answer = executor.run(QueryRequest(query, "csv", 10, version.id, (), graphs), 30)
+    assert answer.body == f"n\r\n{len(record['graphs'])}\r\n".encode()
+    slot = Virtuoso(record["endpoint"], "", Path(), "dba", 30)
+    assert slot.counts(graphs) == slot.counts(record["graphs"])
+
+
 def test_virtuoso_functions_are_refused_before_anything_is_sent(
     fronts: tuple[LiveServer, ...],
 ) -> None:
@@ -200,9 +216,9 @@ def test_virtuosos_partial_answer_at_its_time_limit_is_a_504(built: Path) -> Non
     assert record is not None
     executor = RemoteExecutor(built, Backend("virtuoso", (record["endpoint"],)), 1, 1.0)
     start = time.monotonic()
-    with pytest.raises(BackendTimeout, match="no whole answer within the time limit of 2 s"):
-        executor.run(QueryRequest(HEAVY, "csv", 100, version.id), 2)
-    assert time.monotonic() - start < 4
+    with pytest.raises(BackendTimeout, match="no whole answer within the time limit of 6 s"):
+        executor.run(QueryRequest(HEAVY, "csv", 100, version.id), 6)
+    assert time.monotonic() - start < 5.5  # Virtuoso's own answer, before the front's deadline
 
 
 def test_query_answers_from_the_slot_as_embedded(

@@ -12,6 +12,7 @@ dataset with no named graph as all graphs: ``NONE``, a graph no slot holds, stan
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
@@ -19,17 +20,19 @@ import secrets
 import shutil
 import subprocess
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from .servers import COUNTS, Counts, ServerError
 
 MERGED = "urn:innograph:merged"  # the merged default graph, as the slot stores it
 NONE = "urn:innograph:none"  # a graph no slot holds: an empty set of named graphs
 ISQL = "isql-vt"  # Debian's name for Virtuoso's isql
+# Virtuoso echoes each named-graph-uri as a header of its answer: Python's http.client stops at
+# 100 headers (a module global, its only setting), so a version of more graphs needs more.
+MAX_HEADERS = 100_000
 # How a load is checked: the loader's own record of the file says it is done (ll_state 2)
 # without error (the slot's list was emptied first: one row, and this one).
 _LOADED = (
@@ -46,6 +49,32 @@ def dataset_fields(default: Sequence[str], named: Sequence[str]) -> list[tuple[s
     """
     fields = [("default-graph-uri", g) for g in default or (NONE,)]
     return fields + [("named-graph-uri", g) for g in named or (NONE,)]
+
+
+class _Response(http.client.HTTPResponse):
+    """An answer with as many headers as Virtuoso sends."""
+
+    def begin(self) -> None:
+        if http.client._MAXHEADERS < MAX_HEADERS:  # type: ignore[attr-defined]
+            http.client._MAXHEADERS = MAX_HEADERS  # type: ignore[attr-defined]
+        super().begin()
+
+
+class Connection(http.client.HTTPConnection):
+    """A connection to a Virtuoso slot (its answers may carry hundreds of headers)."""
+
+    response_class = _Response
+
+
+class SecureConnection(http.client.HTTPSConnection):
+    response_class = _Response
+
+
+def connection(endpoint: str, timeout_s: float) -> http.client.HTTPConnection:
+    """A connection to a store server slot, for one request (Oxigraph's too: one client)."""
+    where = urllib.parse.urlsplit(endpoint)
+    kind = SecureConnection if where.scheme == "https" else Connection
+    return kind(where.hostname or "", where.port, timeout=timeout_s)
 
 
 class Virtuoso:
@@ -96,28 +125,33 @@ class Virtuoso:
         """The counts over the version's dataset: ``MERGED`` and the version's graphs."""
         found = {}
         for name, text in COUNTS.items():
-            fields = [("query", text), *dataset_fields([MERGED], graphs)]
-            body = urllib.parse.urlencode(fields).encode()
-            headers = {
-                "Content-Type": "application/x-www-form-urlencoded",
-                "Accept": "application/sparql-results+json",
-            }
-            sent = urllib.request.Request(self.endpoint, body, headers, method="POST")
-            try:
-                with urllib.request.urlopen(sent, timeout=self._timeout_s) as response:
-                    answer = response.read()
-            except urllib.error.HTTPError as error:
-                raise ServerError(
-                    f"{self.endpoint}: could not count (it answered {error.code} {error.reason})"
-                ) from None
-            except (urllib.error.URLError, OSError) as error:
-                reason = getattr(error, "reason", error)
-                raise ServerError(f"{self.endpoint}: could not count ({reason})") from None
+            answer = self._ask([("query", text), *dataset_fields([MERGED], graphs)])
             try:
                 found[name] = int(json.loads(answer)["results"]["bindings"][0]["n"]["value"])
             except (ValueError, KeyError, IndexError, TypeError):
                 raise ServerError(f"{self.endpoint}: its count cannot be read") from None
         return Counts(**found)
+
+    def _ask(self, fields: list[tuple[str, str]]) -> bytes:
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Accept": "application/sparql-results+json",
+        }
+        asked = connection(self.endpoint, self._timeout_s)
+        path = urllib.parse.urlsplit(self.endpoint).path or "/"
+        reason: Any
+        try:
+            asked.request("POST", path, urllib.parse.urlencode(fields), headers)
+            response = asked.getresponse()
+            answer = response.read()
+            if response.status == 200:
+                return answer
+            reason = f"it answered {response.status} {response.reason}"
+        except (OSError, http.client.HTTPException) as error:
+            reason = error
+        finally:
+            asked.close()
+        raise ServerError(f"{self.endpoint}: could not count ({reason})")
 
     def _sql(self, script: str, what: str) -> str:
         """Run SQL through isql as dba. isql takes a password only as an argument (none on its
