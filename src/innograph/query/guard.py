@@ -37,12 +37,13 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Literal, cast
 from urllib.parse import urljoin
 
 from ..errors import UsageError
 
-__all__ = ["QueryPlan", "QueryRejected", "first_iri_in", "inspect_query"]
+__all__ = ["QueryPlan", "QueryRejected", "called_iris", "first_iri_in", "inspect_query"]
 
 READ_ONLY = "updates are not allowed: this endpoint is read-only"
 NO_SERVICE = "SERVICE is not allowed on this endpoint: queries run on the local graph only"
@@ -207,6 +208,29 @@ def first_iri_in(text: str, namespaces: tuple[str, ...], base: str | None = None
             continue
     lowered = tuple(n.lower() for n in namespaces)
     return next((iri for iri in named if iri.lower().startswith(lowered)), None)
+
+
+def called_iris(text: str, base: str | None = None) -> list[str]:
+    """The IRIs the query calls as functions (an IRI or prefixed name right before ``(``),
+    resolved: for a store server that answers an unknown function in words of its own.
+
+    >>> called_iris("PREFIX x: <urn:x:> SELECT (x:f(1) AS ?a) (STR(<urn:g>(2)) AS ?b) {}")
+    ['urn:x:f', 'urn:g']
+    """
+    tokens = _tokenize(text)
+    reader = _Reader(text, tokens)
+    reader.base = base
+    reader.prologue()
+    called = []
+    for (kind, word, pos), after in pairwise(tokens):
+        if after[:2] != ("punct", "(") or kind not in ("iri", "pname"):
+            continue
+        try:
+            iri = reader.resolve((kind, word, pos)) if kind == "iri" else reader.expand(word, pos)
+        except QueryRejected:  # a name the engine's check refuses anyway
+            continue
+        called.append(iri)
+    return called
 
 
 # --- Lexer ------------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ import pyoxigraph as ox
 from .. import store
 from ..errors import InnographError
 from ..settings import Settings
-from .guard import engine_syntax_message, first_iri_in, inspect_query
+from .guard import called_iris, engine_syntax_message, first_iri_in, inspect_query
 from .workers import Answer, QueryFailed, QueryRequest, QueryTimeout, ServerBusy
 from .writers import gzipped, write_boolean, write_graph, write_solutions
 
@@ -45,7 +45,8 @@ NOTHING = "\nVALUES () {}"  # joined to the query, it makes the engine's check e
 UNKNOWN_FUNCTION = re.compile(r"The custom function <[^<>\s]*> is not supported")
 MESSAGE_BYTES = 2000  # of a server's refusal, read and shown
 TAIL = 256  # bytes of an answer kept to tell a server's own cut ("…cancelled") from damage
-XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+XSD_BOOLEAN = XSD + "boolean"
 # Virtuoso runs functions of its own named in a query (``<bif:sys_stat>(…)`` answers): they are
 # refused before anything is sent (the engine's check evaluates nothing, so never meets them).
 VIRTUOSO_FUNCTIONS = ("bif:", "sql:", "java:", "clr:", "http://www.openlinksw.com/schemas/")
@@ -179,9 +180,13 @@ class RemoteExecutor:
         )
 
     def _refuse_server_functions(self, request: QueryRequest) -> None:
-        """A function of Virtuoso's own is refused as the embedded engine refuses an unknown
-        function; any other mention of its namespaces (a magic predicate) likewise."""
-        found = first_iri_in(request.text, VIRTUOSO_FUNCTIONS, request.base_iri)
+        """Any function but the XSD casts (Virtuoso's own among them) is refused as the embedded
+        engine refuses an unknown function, and so is any other mention of Virtuoso's function
+        namespaces (a magic predicate). (An IRI before an RDF collection, ``?s <p> (1 2)``,
+        reads as a call here: a known gap.)"""
+        calls = [i for i in called_iris(request.text, request.base_iri) if not i.startswith(XSD)]
+        found = calls[0] if calls else None
+        found = found or first_iri_in(request.text, VIRTUOSO_FUNCTIONS, request.base_iri)
         if found is not None:
             raise QueryFailed(
                 f"query: the engine refused it (The custom function <{found}> is not supported)"
@@ -281,7 +286,14 @@ class RemoteExecutor:
         except SyntaxError as error:
             if not _in_suffix(error, request.text):
                 raise QueryFailed(engine_syntax_message(error)) from None
-            # the query ends with its own VALUES: the server's parser checks it
+            # the query ends (or breaks off) where VALUES cannot follow: the engine parses it
+            # alone (a SELECT or CONSTRUCT is not evaluated until read, and is not read here)
+            try:
+                self._empty.query(request.text, **options)
+            except SyntaxError as alone:
+                raise QueryFailed(engine_syntax_message(alone)) from None
+            except (ValueError, TypeError, NotImplementedError, RuntimeError) as alone:
+                raise QueryFailed(f"query: the engine refused it ({alone})") from None
             form = inspect_query(request.text, request.base_iri).form
             return {"ASK": "boolean", "CONSTRUCT": "graph", "DESCRIBE": "graph"}.get(
                 form, "solutions"
