@@ -7,7 +7,7 @@ PORT ?= 8000
 QUESTION ?= queries/cities-by-policy-area.rq
 
 .PHONY: help setup run shell test test-fast test-backends lint format fuzz lock audit
-# The HTTP suite that runs once more over store servers (Oxigraph's, two slots; docs/backends.md)
+# The HTTP suite that runs again over store servers (two Oxigraph slots, two Virtuoso slots)
 BACKEND_SUITE := tests/web/test_protocol.py tests/web/test_http.py tests/web/test_canned_queries.py \
   tests/web/test_pages.py tests/web/test_limits.py tests/web/test_w3c_protocol.py tests/web/test_sparqlwrapper.py
 help: ## List the targets
@@ -42,12 +42,13 @@ lint: setup ## ruff, the type checker (mypy --strict on src/) and the import con
 	$(BIN)/mypy
 	$(BIN)/pytest -q tests/test_layering.py
 
-test: lint ## Set up, lint and pass the tests (what CI runs), then the HTTP suite over Oxigraph's server
+test: lint ## Set up, lint and pass the tests (what CI runs), then the HTTP suite over store servers
 	$(BIN)/pytest
 	$(MAKE) --no-print-directory test-backends
 
-test-backends: setup ## The HTTP suite once more, answered by two Oxigraph server slots (--backend)
+test-backends: setup ## The HTTP suite twice more: answered by two Oxigraph, then two Virtuoso slots
 	INNOGRAPH_TEST_BACKEND=oxigraph $(BIN)/pytest -q $(BACKEND_SUITE)
+	INNOGRAPH_TEST_BACKEND=virtuoso $(BIN)/pytest -q $(BACKEND_SUITE)
 
 test-fast: setup ## The quick loop: every test but the browser, Node, live-server, shape-fixture and clone groups
 	$(BIN)/pytest -q -m "not (browser or node or server or shapes or clone or fuzz)"

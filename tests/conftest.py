@@ -198,8 +198,8 @@ def fragment_files(flattened: bool) -> list[Path]:
 
 
 # The HTTP suite runs once more over store servers with INNOGRAPH_TEST_BACKEND=oxigraph (`make
-# test-backends`): the seed is built with --backend into two Oxigraph slots, and `live_server`
-# answers from them; every other fixture stays embedded.
+# test-backends`; =virtuoso for Virtuoso's): the seed is built with --backend into two slots of
+# that kind, and `live_server` answers from them; every other fixture stays embedded.
 TEST_BACKEND = os.environ.get("INNOGRAPH_TEST_BACKEND", "embedded")
 
 
@@ -208,21 +208,27 @@ def seed_store(tmp_path_factory: pytest.TempPathFactory, request: pytest.Fixture
     root = tmp_path_factory.mktemp("served") / "store"
     if TEST_BACKEND == "embedded":
         return built_store([SEED], root)
-    from oxigraph_slots import backend
-
-    slots = backend(*request.getfixturevalue("oxigraph_pair"))
-    report = build([SEED], root, Settings(backend=slots), pages=city_pages)
+    report = build([SEED], root, slot_settings(request), pages=city_pages)
     assert report.exit_code == 0, report.rejects
     return root
+
+
+def slot_settings(request: pytest.FixtureRequest) -> Settings:
+    """The settings of a build into the session's slots of INNOGRAPH_TEST_BACKEND's kind."""
+    if TEST_BACKEND == "virtuoso":
+        from virtuoso_slots import settings
+
+        return settings(*request.getfixturevalue("virtuoso_pair"))
+    from oxigraph_slots import backend
+
+    return Settings(backend=backend(*request.getfixturevalue("oxigraph_pair")))
 
 
 def backend_env(request: pytest.FixtureRequest) -> dict[str, str]:
     """What ``live_server`` adds to serve from the store servers (nothing when embedded)."""
     if TEST_BACKEND == "embedded":
         return {}
-    from oxigraph_slots import backend
-
-    return {"INNOGRAPH_BACKEND": backend(*request.getfixturevalue("oxigraph_pair"))}
+    return {"INNOGRAPH_BACKEND": slot_settings(request).backend}
 
 
 @pytest.fixture(scope="session")
@@ -363,3 +369,21 @@ def backend_store(tmp_path_factory: pytest.TempPathFactory, oxigraph_pair: list[
     report = build([SEED, texts], root, Settings(backend=backend(*oxigraph_pair)), pages=city_pages)
     assert report.exit_code == 0, report.rejects
     return root
+
+
+# --- Virtuoso slots (--backend-kind virtuoso): started here, always stopped (issue 16) ------
+
+
+@pytest.fixture(scope="session")
+def virtuoso_pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[list[Any], Path]]:
+    """Two Virtuoso servers, blue and green, and the load folder both may read."""
+    from virtuoso_slots import start_slot, stop_slot
+
+    load_dir = tmp_path_factory.mktemp("virtuoso-load")
+    slots = [start_slot(load_dir)]
+    try:
+        slots.append(start_slot(load_dir))
+        yield slots, load_dir
+    finally:
+        for slot in slots:
+            stop_slot(slot)

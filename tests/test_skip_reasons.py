@@ -17,6 +17,7 @@ from conftest import ROOT
 EXPECTED = {
     "tests/web/test_query_page.py": "apt-get install chromium",
     "tests/web/test_rdf_clients.py": "apt-get install raptor2-utils",
+    "tests/web/test_virtuoso.py": "apt-get install virtuoso-opensource-7-bin",
     "tests/validation/test_shacl_engines_smoke.py": "npm ci --prefix tests/shacl-js",
     "tests/query/test_results.py": "../shared",
 }

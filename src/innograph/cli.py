@@ -26,7 +26,7 @@ from .query import canned
 from .query.canned import CannedQuery
 from .query.guard import QueryRejected, inspect_query
 from .query.local import FORMATS, render, run_query, term_text
-from .query.remote import RemoteExecutor
+from .query.remote import BackendFailed, RemoteExecutor
 from .query.workers import QueryRequest
 from .records import ParsedProfile
 from .settings import ACCESS_LOGS, BACKEND_KINDS, DEFAULT_STORE, Settings
@@ -355,7 +355,13 @@ def remote_answer(
     kind = inspect_query(text).form
     fmt = "turtle" if kind in ("CONSTRUCT", "DESCRIBE") else "json"
     request = QueryRequest(text, fmt, sys.maxsize - 1, version.id)  # the writers read one more
-    body = executor.run(request, settings.query_timeout_s).body
+    answer = executor.run(request, settings.query_timeout_s)
+    if answer.truncated:  # a server's own row limit (Virtuoso's ResultSetMaxRows) cut it
+        raise BackendFailed(
+            f"the store server cut the answer at {answer.rows} rows (its own limit); raise it"
+            " (Virtuoso: ResultSetMaxRows) or ask for less"
+        )
+    body = answer.body
     if fmt == "turtle":
         return body.decode("utf-8")
     return parse_query_results(body, QueryResultsFormat.JSON)

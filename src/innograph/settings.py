@@ -128,8 +128,30 @@ class Settings:
     backend_kind: str = setting(
         "",
         "INNOGRAPH_BACKEND_KIND",
-        "The store servers' kind: oxigraph (Oxigraph's server) or virtuoso (not yet supported);"
-        " empty: told from the endpoint's path (/query is Oxigraph's, /sparql Virtuoso's).",
+        "The store servers' kind: oxigraph (Oxigraph's server) or virtuoso (OpenLink"
+        " Virtuoso); empty: told from the endpoint's path (/query is Oxigraph's, /sparql"
+        " Virtuoso's).",
+    )
+    backend_isql: str = setting(
+        "",
+        "INNOGRAPH_BACKEND_ISQL",
+        "Virtuoso only, for build: the SQL port of each slot, HOST:PORT,HOST:PORT (blue,green),"
+        " which its bulk loader is run through (isql-vt, as dba).",
+    )
+    backend_load_dir: str = setting(
+        "",
+        "INNOGRAPH_BACKEND_LOAD_DIR",
+        "Virtuoso only, for build: a folder the build writes a version to and the slots read it"
+        " from (listed in their DirsAllowed; the same path on the servers' disk).",
+    )
+    backend_password: str = field(
+        default="",
+        repr=False,
+        metadata={
+            "env": "INNOGRAPH_BACKEND_PASSWORD",
+            "help": "Virtuoso only, for build: the slots' dba password (empty: dba, a new"
+            " database's own). From the environment only, never the command line.",
+        },
     )
     backend_load_s: float = setting(
         600.0,

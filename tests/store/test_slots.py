@@ -152,9 +152,10 @@ def test_one_endpoint_serves_but_cannot_build(tmp_path: Path, pair: list[Slot]) 
     assert not (tmp_path / "store" / "current").exists()
 
 
-def test_a_kind_to_come_is_refused_clearly() -> None:
-    with pytest.raises(UsageError, match="--backend-kind virtuoso: not yet supported"):
-        Backend.from_settings(Settings(backend="http://127.0.0.1:8890/sparql"))
+def test_the_kind_is_told_by_the_path_or_asked_for() -> None:
+    found = Backend.from_settings(Settings(backend="http://127.0.0.1:8890/sparql"))
+    assert found is not None
+    assert found.kind == "virtuoso"
     with pytest.raises(UsageError, match="the path does not tell the server's kind"):
         Backend.from_settings(Settings(backend="http://127.0.0.1:8890/"))
     done = innograph("query", "ASK {}", "--backend", "http://127.0.0.1:1/q", "--backend-kind", "x")

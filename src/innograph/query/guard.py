@@ -37,12 +37,13 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Literal, cast
 from urllib.parse import urljoin
 
 from ..errors import UsageError
 
-__all__ = ["QueryPlan", "QueryRejected", "inspect_query"]
+__all__ = ["QueryPlan", "QueryRejected", "called_iris", "first_iri_in", "inspect_query"]
 
 READ_ONLY = "updates are not allowed: this endpoint is read-only"
 NO_SERVICE = "SERVICE is not allowed on this endpoint: queries run on the local graph only"
@@ -180,6 +181,56 @@ def inspect_query(text: str, base: str | None = None) -> QueryPlan:
     reader = _Reader(text, tokens)
     reader.base = base
     return reader.plan()
+
+
+def first_iri_in(text: str, namespaces: tuple[str, ...], base: str | None = None) -> str | None:
+    """The first IRI the query names (in full, as a prefixed name, or as a PREFIX or BASE)
+    that starts with one of ``namespaces`` (case aside), or None: for a store server that runs
+    functions of its own (Virtuoso's ``bif:``), which the engine's check never evaluates.
+
+    >>> first_iri_in("SELECT * { BIND(<bif:sys_stat>(1) AS ?x) }", ("bif:",))
+    'bif:sys_stat'
+    >>> first_iri_in("PREFIX b: <BIF:> SELECT * { BIND(b:sys_stat(1) AS ?x) }", ("bif:",))
+    'BIF:'
+    """
+    tokens = _tokenize(text)
+    reader = _Reader(text, tokens)
+    reader.base = base
+    reader.prologue()
+    named = [*reader.prefixes.values(), reader.base or ""]
+    for kind, word, pos in tokens:
+        try:
+            if kind == "iri":
+                named += [word[1:-1], reader.resolve((kind, word, pos))]
+            elif kind == "pname":
+                named.append(reader.expand(word, pos))
+        except QueryRejected:  # a name the engine's check refuses anyway
+            continue
+    lowered = tuple(n.lower() for n in namespaces)
+    return next((iri for iri in named if iri.lower().startswith(lowered)), None)
+
+
+def called_iris(text: str, base: str | None = None) -> list[str]:
+    """The IRIs the query calls as functions (an IRI or prefixed name right before ``(``),
+    resolved: for a store server that answers an unknown function in words of its own.
+
+    >>> called_iris("PREFIX x: <urn:x:> SELECT (x:f(1) AS ?a) (STR(<urn:g>(2)) AS ?b) {}")
+    ['urn:x:f', 'urn:g']
+    """
+    tokens = _tokenize(text)
+    reader = _Reader(text, tokens)
+    reader.base = base
+    reader.prologue()
+    called = []
+    for (kind, word, pos), after in pairwise(tokens):
+        if after[:2] != ("punct", "(") or kind not in ("iri", "pname"):
+            continue
+        try:
+            iri = reader.resolve((kind, word, pos)) if kind == "iri" else reader.expand(word, pos)
+        except QueryRejected:  # a name the engine's check refuses anyway
+            continue
+        called.append(iri)
+    return called
 
 
 # --- Lexer ------------------------------------------------------------------------------------

@@ -9,6 +9,12 @@ holding the asked-for version, read under one total deadline, parsed, and writte
 ``writers`` with the row and byte caps, so formats, truncation and gzip are the embedded ones.
 A server that is down answers 503 (with Retry-After), one that is too slow 504, one that fails
 502; never a hang or a traceback.
+
+Virtuoso needs more (docs/backends.md): the dataset named in every request (its own default
+graph is every graph it holds), its functions (``bif:``, ``sql:``) refused before anything is
+sent, a form POST (it never answers a POST of ``application/sparql-query``), its ``1``/``0``
+booleans read as ``true``/``false``, an answer it cut at its time limit (``X-SQL-State:
+S1TAT``, after ``200 OK``) or at its ``ResultSetMaxRows`` (``X-SPARQL-MaxRows``) told as such.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ import pyoxigraph as ox
 from .. import store
 from ..errors import InnographError
 from ..settings import Settings
-from .guard import engine_syntax_message, inspect_query
+from .guard import called_iris, engine_syntax_message, first_iri_in, inspect_query
 from .workers import Answer, QueryFailed, QueryRequest, QueryTimeout, ServerBusy
 from .writers import gzipped, write_boolean, write_graph, write_solutions
 
@@ -39,6 +45,16 @@ NOTHING = "\nVALUES () {}"  # joined to the query, it makes the engine's check e
 UNKNOWN_FUNCTION = re.compile(r"The custom function <[^<>\s]*> is not supported")
 MESSAGE_BYTES = 2000  # of a server's refusal, read and shown
 TAIL = 256  # bytes of an answer kept to tell a server's own cut ("…cancelled") from damage
+XSD = "http://www.w3.org/2001/XMLSchema#"
+XSD_BOOLEAN = XSD + "boolean"
+# Virtuoso runs functions of its own named in a query (``<bif:sys_stat>(…)`` answers): they are
+# refused before anything is sent (the engine's check evaluates nothing, so never meets them).
+VIRTUOSO_FUNCTIONS = ("bif:", "sql:", "java:", "clr:", "http://www.openlinksw.com/schemas/")
+# Virtuoso's "anytime" limit (timeout=, in ms) is set this long before the front's, at least
+# 1 s: it then answers what it has, marked S1TAT, and stops its work (it builds a whole answer
+# before sending any of it, and works on after a client leaves, up to MaxQueryExecutionTime).
+# Measured: its answer comes up to 2 s after the limit (1 s and 2 s both answered at 2.0 s).
+VIRTUOSO_EARLY_S = 2.0
 
 
 class Executor(Protocol):
@@ -120,6 +136,7 @@ class RemoteExecutor:
         self._queue_wait_s = queue_wait_s
         self._empty = ox.Store()  # the engine's check: syntax, functions, as embedded
         self._endpoints: dict[str, str] = {}  # version id -> endpoint (a version never moves)
+        self._graphs: dict[str, tuple[str, ...]] = {}  # version id -> its named graphs
 
     def run(self, request: QueryRequest, timeout_s: float) -> Answer:
         if not self._places.acquire(timeout=self._queue_wait_s):
@@ -142,21 +159,52 @@ class RemoteExecutor:
                     f"version {version_id} is in no store server slot; build it with --backend"
                 )
             found = self._endpoints[version_id] = self._backend.endpoint(record["slot"])
+            self._graphs[version_id] = tuple(record.get("graphs", ()))
         return found
+
+    def _dataset(self, request: QueryRequest) -> list[tuple[str, str]]:
+        """The dataset of the request as the embedded engine reads it, named in full for a
+        server whose own default differs (Virtuoso): the query's FROM and FROM NAMED (both
+        empty when it has only one of them), else the merged graph and every graph of the
+        version; a protocol default-graph-uri or named-graph-uri replaces its part."""
+        if self._backend.kind == "oxigraph":  # its defaults are the embedded store's
+            fields = [("default-graph-uri", g) for g in request.default_graphs]
+            return fields + [("named-graph-uri", g) for g in request.named_graphs]
+        plan = inspect_query(request.text, request.base_iri)
+        default: tuple[str, ...] = (store.virtuoso.MERGED,)
+        named = self._graphs[request.version]
+        if plan.from_graphs or plan.from_named_graphs:
+            default, named = plan.from_graphs, plan.from_named_graphs
+        return store.virtuoso.dataset_fields(
+            request.default_graphs or default, request.named_graphs or named
+        )
+
+    def _refuse_server_functions(self, request: QueryRequest) -> None:
+        """Any function but the XSD casts (Virtuoso's own among them) is refused as the embedded
+        engine refuses an unknown function, and so is any other mention of Virtuoso's function
+        namespaces (a magic predicate). (An IRI before an RDF collection, ``?s <p> (1 2)``,
+        reads as a call here: a known gap.)"""
+        calls = [i for i in called_iris(request.text, request.base_iri) if not i.startswith(XSD)]
+        found = calls[0] if calls else None
+        found = found or first_iri_in(request.text, VIRTUOSO_FUNCTIONS, request.base_iri)
+        if found is not None:
+            raise QueryFailed(
+                f"query: the engine refused it (The custom function <{found}> is not supported)"
+            )
 
     def _run(self, request: QueryRequest, timeout_s: float) -> Answer:
         start, deadline = time.perf_counter(), time.monotonic() + timeout_s
         form = self._check(request)
+        virtuoso = self._backend.kind == "virtuoso"
+        if virtuoso:
+            self._refuse_server_functions(request)
         where = urlsplit(self.endpoint(request.version))
         text = f"BASE <{request.base_iri}>\n{request.text}" if request.base_iri else request.text
-        fields = [("query", text)]
-        fields += [("default-graph-uri", g) for g in request.default_graphs]
-        fields += [("named-graph-uri", g) for g in request.named_graphs]
-        kind = (
-            http.client.HTTPSConnection if where.scheme == "https" else http.client.HTTPConnection
-        )
+        fields = [("query", text), *self._dataset(request)]
         left = max(0.001, deadline - time.monotonic())  # the engine's check took some
-        connection = kind(where.hostname or "", where.port, timeout=left)
+        if virtuoso:  # its own limit, before the front's, so that it stops its work
+            fields.append(("timeout", str(int(max(1.0, left - VIRTUOSO_EARLY_S) * 1000))))
+        connection = store.virtuoso.connection(self.endpoint(request.version), left)
         headers = {
             "Content-Type": "application/x-www-form-urlencoded",
             "Accept": N_TRIPLES if form == "graph" else RESULTS_JSON,
@@ -172,6 +220,8 @@ class RemoteExecutor:
                 raise BackendUnavailable() from None
             except http.client.HTTPException:
                 raise BackendFailed("the store server sent no answer that can be read") from None
+            if virtuoso:
+                _virtuoso_status(response, timeout_s)
             if response.status == 400:
                 raise self._refusal(response.read(MESSAGE_BYTES), based=bool(request.base_iri))
             if response.status == 500 and self._backend.kind == "oxigraph":
@@ -184,7 +234,7 @@ class RemoteExecutor:
                 raise BackendFailed(f"the store server failed (it answered {response.status})")
             raw = _Body(response, sock, deadline)
             try:
-                written, rows, truncated = _rewrite(form, io.BufferedReader(raw), request)
+                written, rows, truncated = _rewrite(form, io.BufferedReader(raw), request, virtuoso)
             except TimeoutError:
                 raise BackendTimeout(timeout_s) from None
             except SyntaxError:
@@ -195,6 +245,8 @@ class RemoteExecutor:
                 raise BackendFailed("the store server broke off its answer") from None
             except (ValueError, TypeError) as error:  # a format that cannot hold the answer
                 raise QueryFailed(f"query: the engine refused it ({error})") from None
+            # Virtuoso's ResultSetMaxRows cuts an answer silently but for this header
+            truncated = truncated or response.getheader("X-SPARQL-MaxRows") is not None
         finally:
             connection.close()  # also stops a server that streams (past limit + 1 rows)
         packed = gzipped(written) if request.gzip else None
@@ -234,7 +286,14 @@ class RemoteExecutor:
         except SyntaxError as error:
             if not _in_suffix(error, request.text):
                 raise QueryFailed(engine_syntax_message(error)) from None
-            # the query ends with its own VALUES: the server's parser checks it
+            # the query ends (or breaks off) where VALUES cannot follow: the engine parses it
+            # alone (a SELECT or CONSTRUCT is not evaluated until read, and is not read here)
+            try:
+                self._empty.query(request.text, **options)
+            except SyntaxError as alone:
+                raise QueryFailed(engine_syntax_message(alone)) from None
+            except (ValueError, TypeError, NotImplementedError, RuntimeError) as alone:
+                raise QueryFailed(f"query: the engine refused it ({alone})") from None
             form = inspect_query(request.text, request.base_iri).form
             return {"ASK": "boolean", "CONSTRUCT": "graph", "DESCRIBE": "graph"}.get(
                 form, "solutions"
@@ -255,12 +314,41 @@ def _in_suffix(error: SyntaxError, text: str) -> bool:
     return line is not None and line > text.count("\n") + 1
 
 
-def _rewrite(form: str, body: BinaryIO, request: QueryRequest) -> tuple[bytes, int, bool]:
+def _virtuoso_status(response: http.client.HTTPResponse, timeout_s: float) -> None:
+    """Virtuoso's own signs: an answer it cut at its time limit, after ``200 OK``
+    (``X-SQL-State: S1TAT``) or before (500, SQL state S1T00); a query its compiler cannot run
+    (400, or 500 with an SQL state: its text quotes the request, and is never shown)."""
+    if response.getheader("X-SQL-State") == "S1TAT":
+        raise BackendTimeout(timeout_s)
+    if response.status == 500:
+        said = response.read(MESSAGE_BYTES)
+        if b"S1T00" in said or b"SR171" in said:
+            raise BackendTimeout(timeout_s)
+        if said.startswith(b"Virtuoso ") and b" Error " in said[:40]:
+            raise BackendRefused("query: the store server cannot run this query")
+        raise BackendFailed("the store server failed (it answered 500)")
+
+
+def _canonical(term: Any) -> Any:
+    """Virtuoso writes xsd:boolean as 1 or 0: read as true or false, as the embedded store."""
+    if isinstance(term, ox.Literal) and term.datatype.value == XSD_BOOLEAN:
+        value = {"1": "true", "0": "false"}.get(term.value)
+        if value is not None:
+            return ox.Literal(value, datatype=term.datatype)
+    return term
+
+
+def _rewrite(
+    form: str, body: BinaryIO, request: QueryRequest, virtuoso: bool = False
+) -> tuple[bytes, int, bool]:
     """The server's answer parsed as it streams and written by innograph's own writers."""
     if form == "graph":
         quads: Iterator[ox.Quad] = ox.parse(body, ox.RdfFormat.N_TRIPLES)
+        triples: Iterator[ox.Triple] = (quad.triple for quad in quads)
+        if virtuoso:
+            triples = (ox.Triple(t.subject, t.predicate, _canonical(t.object)) for t in triples)
         return write_graph(
-            (quad.triple for quad in quads),
+            triples,
             request.fmt,
             request.limit,
             prefixes=dict(request.prefixes) or None,
@@ -270,7 +358,10 @@ def _rewrite(form: str, body: BinaryIO, request: QueryRequest) -> tuple[bytes, i
     if isinstance(result, ox.QueryBoolean):
         return write_boolean(bool(result), request.fmt), 1, False
     names = [v.value for v in result.variables]
-    return write_solutions(names, map(tuple, result), request.fmt, request.limit, request.max_bytes)
+    rows: Iterator[tuple[Any, ...]] = map(tuple, result)
+    if virtuoso:
+        rows = (tuple(map(_canonical, row)) for row in rows)
+    return write_solutions(names, rows, request.fmt, request.limit, request.max_bytes)
 
 
 def remote_executor(settings: Settings) -> RemoteExecutor | None:

@@ -123,6 +123,7 @@ def natural(text: str) -> tuple[tuple[int, int | str], ...]:
 CITIES = """PREFIX ig: <https://w3id.org/innograph/def/>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+SELECT * WHERE {
 SELECT ?city (SAMPLE(?preferred) AS ?pref)
        (GROUP_CONCAT(DISTINCT COALESCE(?label, ""); separator=" / ") AS ?name)
        (GROUP_CONCAT(DISTINCT COALESCE(?country, ""); separator="; ") AS ?countries)
@@ -133,7 +134,9 @@ WHERE {
   OPTIONAL { ?city skos:prefLabel ?preferred }
   OPTIONAL { ?profile ig:countryName ?country }
   OPTIONAL { ?profile ig:surveyWave ?wave OPTIONAL { ?wave skos:notation ?year } }
-} GROUP BY ?city ORDER BY COALESCE(?pref, ?name) ?city"""  # unbound would void a GROUP_CONCAT
+} GROUP BY ?city
+} ORDER BY COALESCE(?pref, ?name) ?city"""  # unbound would void a GROUP_CONCAT
+# (ordered outside the grouping: Virtuoso cannot order by an expression of aggregates' names)
 
 NAMED = """PREFIX ig: <https://w3id.org/innograph/def/>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>

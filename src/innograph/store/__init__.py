@@ -35,7 +35,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from . import documents, dumps, findings, graphs, retired, slots, statistics, versions
+from . import documents, dumps, findings, graphs, retired, slots, statistics, versions, virtuoso
 from .cache import ProfileCache
 from .files import write_atomically
 from .graphs import NamedGraph, vocabulary_graphs
@@ -82,6 +82,7 @@ __all__ = [
     "slots",
     "statistics",
     "version_at",
+    "virtuoso",
     "vocabulary_graphs",
     "write_dumps",
     "writing",

@@ -1,6 +1,6 @@
-"""Store servers a version is loaded into, over HTTP: what a build needs of one slot (empty it,
-give it a version, count what it holds). Oxigraph's server now; Virtuoso's bulk loader (isql) is
-the second kind to come (issue 16, part 2), behind the same three calls."""
+"""Store servers a version is loaded into: what a build needs of one slot (empty it, give it a
+version, count what it holds), and Oxigraph's server, which does all three over HTTP. Virtuoso,
+loaded by its bulk loader, is ``virtuoso.py``, behind the same three calls."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Protocol
 
@@ -57,7 +58,9 @@ class Server(Protocol):
 
     def load(self, nquads: bytes) -> None: ...
 
-    def counts(self) -> Counts: ...
+    def counts(self, graphs: Sequence[str] = ()) -> Counts:
+        """What the slot holds; ``graphs``, the version's, where a server must be told them."""
+        ...
 
 
 class Oxigraph:
@@ -77,7 +80,8 @@ class Oxigraph:
     def load(self, nquads: bytes) -> None:
         self._send("/store", nquads, "application/n-quads", "take the version")
 
-    def counts(self) -> Counts:
+    def counts(self, graphs: Sequence[str] = ()) -> Counts:
+        """Its default graph is the merged graph, and it holds no graph of its own."""
         found = {}
         for name, text in COUNTS.items():
             body = urllib.parse.urlencode({"query": text}).encode()
@@ -100,10 +104,3 @@ class Oxigraph:
         except (urllib.error.URLError, OSError) as error:
             reason = str(getattr(error, "reason", error))
         raise ServerError(f"{self.endpoint}: could not {what} ({reason})")
-
-
-def server(kind: str, endpoint: str, timeout_s: float) -> Server:
-    """The loader for a slot of that kind."""
-    if kind == "oxigraph":
-        return Oxigraph(endpoint, timeout_s)
-    raise ServerError(f"--backend-kind {kind}: loading is not supported yet (oxigraph is)")

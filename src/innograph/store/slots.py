@@ -7,7 +7,7 @@ pointer readers follow stays ``current``; a version's ``backend.json`` names the
 it, and ``slots.json`` (beside ``current``) what each slot holds now::
 
     slots.json                     {"blue": {"version": id, "state": "loaded"}, "green": {...}}
-    versions/<id>/backend.json     {"kind", "slot", "endpoint", "counts", "load_s"}
+    versions/<id>/backend.json     {"kind", "slot", "endpoint", "counts", "graphs", "load_s"}
 
 A slot is marked ``loading <id>`` before it is touched, so a failed load can never be taken for
 a version it held; ``current`` switches only after the slot's counts equal the local draft's.
@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,14 +32,14 @@ import pyoxigraph as ox
 from ..errors import InnographError, UsageError
 from ..settings import Settings
 from .files import write_atomically
-from .servers import Counts, Server, ServerError, counts_of, server
+from .servers import Counts, Oxigraph, Server, ServerError, counts_of
 from .versions import StoreError, Version, current, open_read_only, previous
+from .virtuoso import Virtuoso
 
 SLOT_NAMES = ("blue", "green")
 SLOTS = "slots.json"
 BACKEND = "backend.json"
 LOADED = "loaded"
-SUPPORTED = ("oxigraph",)  # what part 1 of issue 16 loads and queries; virtuoso is part 2
 REPLICAS = "|"  # between the replicas of one slot (no URL holds it unescaped)
 
 
@@ -49,11 +49,16 @@ class SlotLoadError(InnographError):
 
 @dataclass(frozen=True)
 class Backend:
-    """Store servers, as the settings name them: a kind and one endpoint per slot."""
+    """Store servers, as the settings name them: a kind and one endpoint per slot; for
+    Virtuoso's bulk loader also each slot's SQL port, a folder the servers read, and the
+    ``dba`` password (from the environment only)."""
 
     kind: str
     endpoints: tuple[str, ...]
     load_s: float = 600.0
+    isql: tuple[str, ...] = ()
+    load_dir: Path | None = None
+    password: str = field(default="", repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Backend | None:
@@ -62,12 +67,15 @@ class Backend:
         if not endpoints:
             return None
         kind = settings.backend_kind or kind_of(endpoints[0])
-        if kind not in SUPPORTED:
+        isql = tuple(a.strip() for a in settings.backend_isql.split(",") if a.strip())
+        if isql and len(isql) != len(endpoints):
             raise UsageError(
-                f"--backend-kind {kind}: not yet supported; this version of innograph runs on"
-                f" {', '.join(SUPPORTED)} servers (or the embedded store)"
+                f"INNOGRAPH_BACKEND_ISQL: expected one SQL port per slot ({len(endpoints)},"
+                f" as --backend names), got {len(isql)}"
             )
-        return cls(kind, endpoints, settings.backend_load_s)
+        load_dir = Path(settings.backend_load_dir) if settings.backend_load_dir else None
+        password = settings.backend_password or "dba"  # a new Virtuoso database's own
+        return cls(kind, endpoints, settings.backend_load_s, isql, load_dir, password)
 
     @property
     def slots(self) -> tuple[str, ...]:
@@ -91,7 +99,32 @@ class Backend:
 
     def servers(self, slot: str) -> list[Server]:
         """Each replica of the slot, as a build loads and counts it."""
-        return [server(self.kind, url, self.load_s) for url in self.replicas(slot)]
+        if self.kind == "oxigraph":
+            return [Oxigraph(url, self.load_s) for url in self.replicas(slot)]
+        isql = ""
+        if self.isql:
+            isql = self.isql[0] if len(self.isql) == 1 else self.isql[SLOT_NAMES.index(slot)]
+        load_dir = self.load_dir or Path()
+        return [
+            Virtuoso(url, isql, load_dir, self.password, self.load_s) for url in self.replicas(slot)
+        ]
+
+    def check_loadable(self) -> None:
+        """A build can load these servers' slots (Virtuoso's bulk loader needs its settings,
+        and reaches one server per slot through its SQL port)."""
+        if self.kind != "virtuoso":
+            return
+        if not self.isql or self.load_dir is None:
+            raise UsageError(
+                "--backend-kind virtuoso: a build loads a slot through Virtuoso's bulk loader:"
+                " give INNOGRAPH_BACKEND_ISQL (each slot's SQL port, HOST:PORT,HOST:PORT) and"
+                " INNOGRAPH_BACKEND_LOAD_DIR (a folder in the servers' DirsAllowed)"
+            )
+        if any(len(self.replicas(slot)) > 1 for slot in self.slots):
+            raise UsageError(
+                "--backend: replicas of a Virtuoso slot are not supported (its bulk loader is"
+                " reached through one SQL port per slot); give one endpoint per slot"
+            )
 
     def _named(self, slot: str) -> str:
         return (
@@ -151,6 +184,7 @@ def idle_slot(root: Path, backend: Backend) -> str:
             "--backend: atomic versions need two store server slots: --backend BLUE,GREEN"
             " (one endpoint is enough for serve and query)"
         )
+    backend.check_loadable()
     busy = {(held_by(v) or {}).get("slot") for v in (current(root),) if v is not None}
     return next(slot for slot in backend.slots if slot not in busy)
 
@@ -163,10 +197,15 @@ def deploy(root: Path, backend: Backend, version: Version) -> dict[str, Any]:
     targets = backend.servers(slot)
     _mark(root, slot, version.id, f"loading {version.id}")
     started = time.monotonic()
-    local = counts_of(open_read_only(version))
-    nquads = open_read_only(version).dump(format=ox.RdfFormat.N_QUADS) or b""
+    source = open_read_only(version)
+    local = counts_of(source)
+    graphs = sorted(g.value for g in source.named_graphs())
+    nquads = source.dump(format=ox.RdfFormat.N_QUADS) or b""
+    del source
     with ThreadPoolExecutor(len(targets)) as loading:  # replicas on other hosts load at once
-        found = loading.map(lambda target: _load(slot, target, version, nquads, local), targets)
+        found = loading.map(
+            lambda target: _load(slot, target, version, nquads, local, graphs), targets
+        )
         failures = [why for why in found if why is not None]
     if failures:
         raise SlotLoadError("; ".join(failures) + "; the served version is unchanged")
@@ -177,18 +216,21 @@ def deploy(root: Path, backend: Backend, version: Version) -> dict[str, Any]:
         "replicas": len(targets),
         "counts": local.as_dict(),
         "load_s": round(time.monotonic() - started, 3),
+        "graphs": graphs,  # the dataset a Virtuoso slot is asked about in every query
     }
     write_atomically(version.path / BACKEND, json.dumps(record, indent=2).encode())
     _mark(root, slot, version.id, LOADED)
     return record
 
 
-def _load(slot: str, target: Server, version: Version, nquads: bytes, local: Counts) -> str | None:
+def _load(
+    slot: str, target: Server, version: Version, nquads: bytes, local: Counts, graphs: list[str]
+) -> str | None:
     """Empty one replica, give it the version and count it: why it failed, or None."""
     try:
         target.clear()
         target.load(nquads)
-        loaded = target.counts()
+        loaded = target.counts(graphs)
     except ServerError as error:
         return _failed(slot, target, version, str(error))
     if loaded != local:
@@ -234,7 +276,7 @@ def verify(root: Path, backend: Backend, version: Version) -> None:
         raise StoreError(f"{root}: {why}")
     for target in backend.servers(record["slot"]):
         try:
-            found = target.counts()
+            found = target.counts(record.get("graphs", ()))
         except ServerError as error:
             raise StoreError(f"{root}: {error}") from None
         if found.as_dict() != record["counts"]:
