@@ -277,7 +277,7 @@ def run(port: int, requests: list[Request], concurrency: int) -> tuple[float, fl
     connections of wrk (a C client: this process's threads would spend more CPU than the
     servers they measure, on the same two cores). A 503 (the server signals a limit) is
     counted in ``TURNED_AWAY``, any other status but 200 stops the benchmark."""
-    threads = min(2, concurrency)
+    threads = min(2, concurrency, len(requests))  # a thread with no share would never finish
     with tempfile.TemporaryDirectory() as scratch:
         listed, finished = Path(scratch) / "requests", Path(scratch) / "finished"
         listed.write_bytes(
@@ -297,7 +297,11 @@ def run(port: int, requests: list[Request], concurrency: int) -> tuple[float, fl
             stderr=subprocess.PIPE,
             text=True,
         )
+        deadline = time.monotonic() + 1800
         while len(finished.read_text().split()) < threads and wrk.poll() is None:
+            if time.monotonic() > deadline:  # an answer that never came: wrk only counts it
+                wrk.kill()
+                raise RuntimeError(f"port {port}: the requests were not all answered in 30 min")
             time.sleep(0.002)
         wrk.send_signal(signal.SIGINT)  # wrk then stops waiting out -d and reports
         stdout, stderr = wrk.communicate(timeout=60)
@@ -308,6 +312,8 @@ def run(port: int, requests: list[Request], concurrency: int) -> tuple[float, fl
     failed = {status: n for status, n in statuses.items() if status != 200}
     if failed:
         raise RuntimeError(f"port {port}: statuses {failed} besides 200 ({stderr[:300]})")
+    if int(result["socket_errors"]):  # a request lost on a reset is not sent again
+        raise RuntimeError(f"port {port}: {result['socket_errors']} socket errors ({stderr[:300]})")
     seconds = float(result["seconds"])
     return statuses.get(200, 0) / seconds, float(result["p50_ms"]), float(result["p99_ms"])
 

@@ -58,6 +58,8 @@ function done(summary, latency, requests)
   local parts = {}
   for status, n in pairs(total) do parts[#parts + 1] = status .. "=" .. n end
   print("STATUSES " .. table.concat(parts, " "))
-  print(string.format("RESULT seconds=%.6f p50_ms=%.3f p99_ms=%.3f", summary.duration / 1e6,
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+  local e = summary.errors
+  print(string.format("RESULT seconds=%.6f p50_ms=%.3f p99_ms=%.3f socket_errors=%d",
+    summary.duration / 1e6, latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+    e.connect + e.read + e.write + e.timeout))
 end

@@ -10,12 +10,14 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
 from conftest import SEED, LiveServer, built_store, start_server, stop_server
 from innograph import store
 from innograph.query.workers import WAIT_FUNCTION
+from innograph.web.repeats import Kept, Repeats
 
 CITIES = "SELECT ?city WHERE { ?city a <https://w3id.org/innograph/def/City> }"
 LARGE = "SELECT * WHERE { ?s ?p ?o . ?a ?b ?c } LIMIT 10000"  # megabytes of JSON
@@ -64,8 +66,12 @@ def ask(server: LiveServer, raw: bytes) -> Reply:
         return read_reply(sock, bytearray())
 
 
-def connection(server: LiveServer, receive_buffer: int | None = None) -> socket.socket:
+def connection(
+    server: LiveServer, receive_buffer: int | None = None, source: str | None = None
+) -> socket.socket:
     sock = socket.socket()
+    if source:
+        sock.bind((source, 0))
     if receive_buffer:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
     sock.settimeout(30)
@@ -242,3 +248,53 @@ def test_another_version_served_is_asked_of_the_app(tmp_path: Path) -> None:
     finally:
         stop_server(server)
         shutil.rmtree(root, ignore_errors=True)
+
+
+def test_a_body_sent_after_its_head_is_never_taken_for_the_next_request(
+    two_threads: tuple[LiveServer, Path],
+) -> None:
+    """A chunked body is not in the bytes of its head: the request is neither kept nor answered
+    on its head, or the body would be read as the next request on the connection."""
+    server, _ = two_threads
+    head = (
+        f"GET /sparql?query={quote(CITIES)} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        "Accept: application/sparql-results+json\r\nTransfer-Encoding: chunked\r\n\r\n"
+    ).encode()
+    with connection(server) as sock:
+        pending = bytearray()
+        for _ in range(3):
+            sock.sendall(head)
+            time.sleep(0.2)  # the head alone first, as a client or proxy may send it
+            sock.sendall(b"0\r\n\r\n")
+            assert read_reply(sock, pending).status == 200
+        sock.sendall(request(CITIES))  # the connection still reads requests where they start
+        assert read_reply(sock, pending).status == 200
+
+
+def test_a_proxy_s_answer_is_never_given_to_a_client_that_may_not_say_it_is_one(
+    two_threads: tuple[LiveServer, Path],
+) -> None:
+    """gunicorn takes X-Forwarded-Proto only from its trusted peers (127.0.0.1 here): the same
+    bytes from 127.0.0.2 make another request (http, not https), so another answer."""
+    server, _ = two_threads
+    raw = request(CITIES, extra="X-Forwarded-Proto: https\r\n")
+    proxied = kept(server, raw)
+    plain = ask(server, request(CITIES))
+    assert proxied.headers["ETag"] != plain.headers["ETag"]  # the endpoint's base differs
+    with connection(server, source="127.0.0.2") as sock:
+        sock.sendall(raw)
+        direct = read_reply(sock, bytearray())
+    assert direct.headers["ETag"] == plain.headers["ETag"]
+
+
+def kept_entry(atoms: str, body: bytes = b"") -> Kept:
+    return Kept("v1", b"HTTP/1.1 304 Not Modified\r\n", b"\r\n", body, (("a", atoms),))
+
+
+def test_what_an_entry_weighs_counts_its_log_atoms_and_bookkeeping() -> None:
+    repeats = Repeats(100_000)
+    for n in range(1_000):  # 304s with a long User-Agent: no body, yet each weighs 8 KB
+        repeats.put(n.to_bytes(4, "big"), kept_entry("x" * 8000))
+    assert repeats.get((999).to_bytes(4, "big")) is not None
+    assert repeats.get((0).to_bytes(4, "big")) is None
+    assert sum(repeats.get(n.to_bytes(4, "big")) is not None for n in range(1_000)) <= 12

@@ -16,6 +16,7 @@ from conftest import SEED, built_store
 from innograph import store
 from innograph.settings import Settings
 from innograph.web import create_app
+from innograph.web.sparql import AnsweredRequests
 
 QUERY = "SELECT ?city WHERE { ?city a <https://w3id.org/innograph/def/City> }"
 SPARQL_QUERY = {"Content-Type": "application/sparql-query"}
@@ -167,3 +168,17 @@ def test_another_served_version_is_asked_again(tmp_path: Path) -> None:
     finally:
         app.extensions["innograph"].close()
         shutil.rmtree(root, ignore_errors=True)
+
+
+def test_bodiless_304s_are_bounded_too() -> None:
+    """A 304 has no body; counted as nothing, 304s asked with ever new query strings were
+    kept for ever."""
+    kept = AnsweredRequests(100_000)
+    headers = [
+        ("ETag", 'W/"0123456789abcdef0123456789abcdef"'),
+        ("Vary", "Accept, Accept-Encoding"),
+    ]
+    for n in range(10_000):
+        kept.put(n.to_bytes(4, "big"), "304 Not Modified", headers, b"")
+    assert kept.get((9_999).to_bytes(4, "big")) is not None
+    assert sum(kept.get(n.to_bytes(4, "big")) is not None for n in range(10_000)) < 200

@@ -21,6 +21,7 @@ from typing import Any
 KEEP = "innograph.keep_response"  # environ: the app may answer this request again as it did
 SERVED = "innograph.served_version"  # environ: the version id the app answered from
 
+OVERHEAD = 600  # bytes an entry costs besides its strings: the objects, the key, the dict slot
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[Environ, StartResponse], Iterable[bytes]]
@@ -36,11 +37,16 @@ class Kept:
 
     @property
     def size(self) -> int:
-        return len(self.status_line) + len(self.headers) + len(self.body)
+        """What it holds, the log's atoms and the bookkeeping too (a 304 has no body, and its
+        request line, Referer and User-Agent may weigh kilobytes)."""
+        atoms = sum(len(value) for _, value in self.atoms)
+        return len(self.status_line) + len(self.headers) + len(self.body) + atoms + OVERHEAD
 
 
-def request_key(received: bytes) -> bytes:
-    return hashlib.blake2b(received, digest_size=32).digest()
+def request_key(received: bytes, proxied: bool) -> bytes:
+    """The request's bytes, and whether its peer may set forwarding headers (which change the
+    environ gunicorn makes of the same bytes)."""
+    return hashlib.blake2b(received, digest_size=32, person=b"proxied" if proxied else b"").digest()
 
 
 class Repeats:

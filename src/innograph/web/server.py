@@ -16,6 +16,7 @@ import threading
 import time
 from email.utils import formatdate
 from functools import partial
+from ipaddress import ip_address
 from typing import Any
 
 from gunicorn import SERVER
@@ -163,6 +164,31 @@ def request_complete(received: bytes, max_body: int) -> bool:
     return request_length(received, max_body) is not None
 
 
+_CHUNKED = re.compile(rb"\r\ntransfer-encoding[ \t]*:", re.IGNORECASE)
+
+
+def alone(received: bytes, max_body: int) -> bool:
+    """Whether RECEIVED is exactly one request with all its bytes: its head, and its body by a
+    length the app accepts. A chunked body, or one over the limit, is not in RECEIVED however
+    the head ends: keyed or answered on its head, its body would be read as the next request.
+
+    >>> alone(b"POST / HTTP/1.1\\r\\nContent-Length: 3\\r\\n\\r\\nabc", 10)
+    True
+    >>> alone(b"GET / HTTP/1.1\\r\\nContent-Length: 70\\r\\n\\r\\n", 10)
+    False
+    >>> alone(b"GET / HTTP/1.1\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n", 10)
+    False
+    """
+    if request_length(received, max_body) != len(received):
+        return False
+    start = len(received) - len(received.lstrip(b"\r\n"))
+    end = received.find(b"\r\n\r\n", start) + 2
+    if _CHUNKED.search(received, start, end):
+        return False
+    length = _LENGTH.search(received, start, end)
+    return length is None or (len(length[1]) <= 18 and int(length[1]) <= max_body)
+
+
 def request_length(received: bytes, max_body: int) -> int | None:
     """How many bytes of RECEIVED the first request takes (its head, and its body unless that
     is refused unread); None while it is not whole.
@@ -252,8 +278,7 @@ class Worker(ThreadWorker):
             self._read_more(conn)
         except Exception:
             self.log.exception("Unreadable request from %s", conn.client)
-            with contextlib.suppress(Exception):  # whatever state it was left in
-                self._drop(conn, (400, "Bad Request", "the request could not be read"))
+            self._abandon(conn)
 
     def _read_more(self, conn: Any) -> None:
         try:
@@ -287,11 +312,13 @@ class Worker(ThreadWorker):
         received = conn.received
         if self.repeats is None or not self.alive:
             return False
-        if len(self.keepalived_conns) >= self.max_keepalived:
+        if len(self.keepalived_conns) >= self.max_keepalived or not self.cfg.keepalive:
             return False  # gunicorn would close it: a thread does
-        if request_length(received, self.max_body) != len(received):
-            return False  # the start of another request follows (pipelined)
-        kept = self.repeats.get(request_key(received))
+        if self.max_requests and self.nr + 1 >= self.max_requests:
+            return False  # the worker restarts after this one: a thread says so
+        if not alone(received, self.max_body):
+            return False  # another request follows (pipelined), or a body not yet read
+        kept = self.repeats.get(request_key(received, self._proxied(conn)))
         if kept is None:
             return False
         try:
@@ -319,6 +346,21 @@ class Worker(ThreadWorker):
         self.log.repeated(kept, conn.client, time.monotonic() - start)  # type: ignore[attr-defined]
         return True
 
+    def _proxied(self, conn: Any) -> bool:
+        """Whether the peer may set forwarding headers (gunicorn's ``forwarded_allow_ips``):
+        the same bytes then make another environ (scheme, script name), so another key."""
+        client = conn.client
+        if not isinstance(client, tuple):
+            return True
+        allowed = self.cfg.forwarded_allow_ips
+        return (
+            "*" in allowed
+            or client[0] in allowed
+            or any(
+                ip_address(client[0]) in network for network in self.cfg.forwarded_allow_networks()
+            )
+        )
+
     def _date(self) -> bytes:
         now = int(time.time())
         if self.dated[0] != now:
@@ -343,6 +385,18 @@ class Worker(ThreadWorker):
     def _close(self, conn: Any) -> None:
         self.nr_conns -= 1
         conn.close()
+
+    def _abandon(self, conn: Any) -> None:
+        """Answer 400 and close, whatever state the connection was left in (each step that
+        no longer applies is skipped; the count and the socket are always let go)."""
+        with contextlib.suppress(Exception):
+            self.poller.unregister(conn.sock)
+        with contextlib.suppress(ValueError):
+            self.pending_conns.remove(conn)
+        self.nr_conns -= 1
+        _send_error(conn.sock, 400, "Bad Request", "the request could not be read")
+        with contextlib.suppress(Exception):
+            conn.close()
 
     def _drop(self, conn: Any, answer: tuple[int, str, str] | None = None) -> None:
         self.poller.unregister(conn.sock)
@@ -382,8 +436,8 @@ class Worker(ThreadWorker):
     def handle(self, conn: Any) -> Any:
         """gunicorn's request handling (in a thread), from the bytes already received."""
         received, conn.received = getattr(conn, "received", b""), b""
-        alone = received and request_length(received, self.max_body) == len(received)
-        self.keys.key = request_key(received) if alone else None  # the app's wrapper reads it
+        whole = bool(received) and alone(received, self.max_body)
+        self.keys.key = request_key(received, self._proxied(conn)) if whole else None
         if received:
             conn.sock.setblocking(True)
             if conn.parser is None:

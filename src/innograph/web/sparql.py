@@ -20,7 +20,7 @@ from ..query.workers import QueryRequest
 from . import service, throttle
 from .http import takes_gzip
 from .negotiation import choose, media_type
-from .repeats import KEEP, SERVED, Environ, StartResponse, WsgiApp
+from .repeats import KEEP, OVERHEAD, SERVED, Environ, StartResponse, WsgiApp
 from .runtime import Runtime
 from .runtime import current as runtime
 
@@ -260,10 +260,16 @@ class AnsweredRequests:
             if key in self._kept:
                 return
             self._kept[key] = (status, tuple(headers), body)
-            self._size += len(body)
+            self._size += _weight(headers, body)
             while self._size > self._capacity:
-                _, (_, _, old) = self._kept.popitem(last=False)
-                self._size -= len(old)
+                _, (_, old_headers, old) = self._kept.popitem(last=False)
+                self._size -= _weight(old_headers, old)
+
+
+def _weight(headers: Iterable[tuple[str, str]], body: bytes) -> int:
+    """What an entry costs: its body, its headers and the bookkeeping (a 304 has no body, yet
+    each costs a kilobyte or more: counted as nothing, they were never let go)."""
+    return len(body) + sum(len(name) + len(value) for name, value in headers) + OVERHEAD
 
 
 def answered_first(app: WsgiApp, runtime: Runtime) -> WsgiApp:
