@@ -310,3 +310,18 @@ def test_replicas_must_each_be_an_endpoint() -> None:
     done = innograph("query", "ASK {}", "--backend", "http://127.0.0.1:1/query||")
     assert done.returncode == 2
     assert "not ''" in done.stderr
+
+
+def test_replicas_of_a_virtuoso_slot_are_refused_before_any_work(tmp_path: Path) -> None:
+    """Virtuoso's bulk loader is reached through one SQL port per slot: a slot of replicas
+    could not be loaded whole, so the build says so at once."""
+    settings = Settings(
+        backend="http://127.0.0.1:1/sparql|http://127.0.0.1:2/sparql,http://127.0.0.1:3/sparql",
+        backend_kind="virtuoso",
+        backend_isql="127.0.0.1:11,127.0.0.1:13",
+        backend_load_dir=str(tmp_path),
+    )
+    backend = Backend.from_settings(settings)
+    assert backend is not None
+    with pytest.raises(UsageError, match="replicas of a Virtuoso slot are not supported"):
+        backend.check_loadable()
