@@ -35,7 +35,14 @@ from .. import store
 from ..errors import InnographError
 from ..settings import Settings
 from .guard import called_iris, engine_syntax_message, first_iri_in, inspect_query
-from .workers import Answer, QueryFailed, QueryRequest, QueryTimeout, ServerBusy
+from .workers import (
+    Answer,
+    QueryFailed,
+    QueryRequest,
+    QueryTimeout,
+    ServerBusy,
+    engine_options,
+)
 from .writers import gzipped, write_boolean, write_graph, write_solutions
 
 RETRY_AFTER_S = 5  # what a client is told to wait when the store server is down
@@ -274,13 +281,7 @@ class RemoteExecutor:
         """The engine's check on an empty store, evaluating nothing (``NOTHING`` is joined to
         the query): a syntax error or an unknown function is answered as embedded, before
         anything is sent. Returns the answer's kind: solutions, boolean or graph."""
-        options: dict[str, Any] = {}
-        if request.base_iri:
-            options["base_iri"] = request.base_iri
-        if request.default_graphs:
-            options["default_graph"] = [ox.NamedNode(g) for g in request.default_graphs]
-        if request.named_graphs:
-            options["named_graphs"] = [ox.NamedNode(g) for g in request.named_graphs]
+        options = engine_options(request)
         try:
             result = self._empty.query(request.text + NOTHING, **options)
         except SyntaxError as error:

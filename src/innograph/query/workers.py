@@ -114,17 +114,27 @@ def _functions(test_functions: bool) -> dict[Any, Any] | None:
     return {ox.NamedNode(SLEEP_FUNCTION): sleep, ox.NamedNode(WAIT_FUNCTION): wait}
 
 
-def _answer(store: Any, request: QueryRequest, functions: dict[Any, Any] | None) -> Answer:
+def engine_options(request: QueryRequest) -> dict[str, Any]:
+    """What the request tells pyoxigraph's ``query``: its base IRI and its dataset."""
     import pyoxigraph as ox
 
-    start = time.perf_counter()
-    options: dict[str, Any] = {"custom_functions": functions} if functions else {}
+    options: dict[str, Any] = {}
     if request.base_iri:
         options["base_iri"] = request.base_iri
     if request.default_graphs:
         options["default_graph"] = [ox.NamedNode(g) for g in request.default_graphs]
     if request.named_graphs:
         options["named_graphs"] = [ox.NamedNode(g) for g in request.named_graphs]
+    return options
+
+
+def _answer(store: Any, request: QueryRequest, functions: dict[Any, Any] | None) -> Answer:
+    import pyoxigraph as ox
+
+    start = time.perf_counter()
+    options = engine_options(request)
+    if functions:
+        options["custom_functions"] = functions
     result = store.query(request.text, **options)
     if isinstance(result, ox.QueryBoolean):
         body, rows, truncated = write_boolean(bool(result), request.fmt), 1, False
