@@ -44,7 +44,7 @@ SIBLINGS: dict[str, set[str]] = {
     "validation.reference": {"shapes"},
     "validation.report": {"reference"},
     "validation.causes": {"gate"},
-    "query.workers": {"guard", "writers"},
+    "query.workers": {"costs", "guard", "writers"},
     "query.local": {"guard", "writers"},
     "query.remote": {"guard", "workers", "writers"},
     "store.cache": {"files", "graphs"},

@@ -680,3 +680,13 @@ def test_large_texts_take_linear_time(text: str) -> None:
 def _inspect(text: str) -> None:
     with contextlib.suppress(QueryRejected):
         inspect_query(text)
+
+
+def test_the_shape_is_the_query_whatever_its_comments_spacing_and_variable_names() -> None:
+    """The key of admission by expected cost: the same work to the engine, the same shape."""
+    one = inspect_query("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f } # 1")
+    two = inspect_query("select (count(*) as $m)\nwhere {?x ?y ?z. ?u ?v ?w} # client 2, 7")
+    other = inspect_query('SELECT (COUNT(*) AS ?n) WHERE { ?a ?b "c" . ?d ?e ?f }')
+    assert one.shape == two.shape
+    assert other.shape != one.shape
+    assert one == two  # the shape is no part of the plan's identity

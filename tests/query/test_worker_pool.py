@@ -1,6 +1,7 @@
 """The query workers' pool (``innograph.query.workers.QueryWorkers``): a long query's process
 rejoins the pool when it ends in time, the surplus it makes takes the next long query's place
-instead of a new process, and a surplus left idle is stopped."""
+instead of a new process, a surplus left idle is stopped, and a query known to be long goes to
+the long places at once."""
 
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ import pytest
 
 from innograph import store
 from innograph.query import workers
+from innograph.query.guard import inspect_query
 from innograph.query.workers import (
     SLEEP_FUNCTION,
     WAIT_FUNCTION,
+    LongQueriesFull,
     QueryRequest,
     QueryWorkers,
     ServerBusy,
@@ -91,5 +94,35 @@ def test_a_query_that_waits_rather_than_works_is_not_long(seed_store: Path) -> N
         with pytest.raises(ServerBusy):  # while one that works that long is turned away
             ask(pool, seed_store, 3 * long_s)
         working.join()
+    finally:
+        pool.close()
+
+
+def shaped(text: str, root: Path) -> QueryRequest:
+    """The request /sparql makes of TEXT: with the guard's shape of it."""
+    version = store.require_current(root).id
+    return QueryRequest(text, "json", 10, version, shape=inspect_query(text).shape)
+
+
+def test_a_query_known_long_is_turned_away_before_it_takes_a_worker(seed_store: Path) -> None:
+    """A query that worked long once on this version is long every time: written again with
+    another comment and other variable names, it is turned away at once when the long places
+    are full, without taking a regular worker's CPU to be found out and that worker's process
+    killed (the idle worker is the same process after)."""
+    pool = QueryWorkers(seed_store, 1, 5.0, True, long_query_s=LONG_S)
+    burn = f'SELECT (<{SLEEP_FUNCTION}>("{3 * LONG_S}") AS ?x) {{}}'
+    try:
+        pool.run(shaped(f"{burn} # first", seed_store), 5.0)  # long, and answered
+        settled(pool, 2)  # its process is back, beside the one that took its place
+        holding = threading.Thread(target=ask, args=(pool, seed_store, 20 * LONG_S))
+        holding.start()
+        time.sleep(5 * LONG_S)  # it is long now, and holds the only long place
+        idle = settled(pool, 1)
+        again = burn.replace("?x", "?y") + "\n# the same query, written again"
+        with pytest.raises(LongQueriesFull):
+            pool.run(shaped(again, seed_store), 5.0)
+        assert set(pool.idle_pids()) == idle
+        holding.join()
+        pool.run(shaped(again, seed_store), 5.0)  # a long place is free: it runs there
     finally:
         pool.close()

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Literal, cast
 from urllib.parse import urljoin
@@ -66,6 +66,9 @@ class QueryPlan:
     form: Form
     from_graphs: tuple[str, ...]  # IRIs named by FROM, resolved (PREFIX/BASE), in order
     from_named_graphs: tuple[str, ...]  # IRIs named by FROM NAMED
+    # The query without its comments and spacing, its variables numbered in order: the same
+    # work to the engine, however it is written (for admission by expected cost).
+    shape: str = field(default="", repr=False, compare=False)
 
 
 # --- Terminals (SPARQL 1.1 §19.8, as pyoxigraph 0.5 reads them) -----------------------------
@@ -360,7 +363,7 @@ class _Reader:
             elif kind == "iri" and _may_be_less_than(previous):
                 self.check_iri_after_value(token)
             previous = token
-        return QueryPlan(_form(tokens[i][1]), tuple(graphs), tuple(named))
+        return QueryPlan(_form(tokens[i][1]), tuple(graphs), tuple(named), _shape(tokens))
 
     def prologue(self) -> int:
         tokens, i, n = self.tokens, 0, len(self.tokens)
@@ -475,6 +478,23 @@ class _Reader:
             raise self.fail(f"{clause} needs an IRI such as <http://…/graph>", pos)
         kind, word, where = tokens[k]
         target.append(self.resolve(tokens[k]) if kind == "iri" else self.expand(word, where))
+
+
+def _shape(tokens: list[Token]) -> str:
+    """The tokens, keywords in capitals, each variable named by its order of appearance.
+
+    >>> _shape(_tokenize("select ?x { ?x ?p $y } # a comment"))
+    'SELECT ?0 { ?0 ?1 ?2 }'
+    """
+    names: dict[str, str] = {}
+    words = []
+    for kind, word, _ in tokens:
+        if kind == "var":
+            word = names.setdefault(word[1:], f"?{len(names)}")
+        elif kind == "word":
+            word = word.upper()
+        words.append(word)
+    return " ".join(words)
 
 
 def _form(word: str) -> Form:

@@ -17,12 +17,13 @@ import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, cast
 
 from ..errors import InnographError, UsageError
+from .costs import LongQueries
 from .guard import engine_syntax_message
 from .writers import gzipped, write_boolean, write_graph, write_solutions
 
@@ -77,6 +78,20 @@ class QueryRequest:
     gzip: bool = False  # the client takes gzip: the worker compresses, the cache keeps it so
     max_bytes: int | None = None  # the largest answer body (before gzip)
     prefixes: tuple[tuple[str, str], ...] = ()  # for graph answers in Turtle and RDF/XML
+    shape: str = field(default="", repr=False, compare=False)  # the guard's QueryPlan.shape
+
+    @property
+    def work(self) -> tuple[object, ...]:
+        """What the engine runs, whatever the answer's format: the same work costs the same."""
+        text = self.shape or self.text
+        return (
+            text,
+            self.version,
+            self.default_graphs,
+            self.named_graphs,
+            self.base_iri,
+            self.limit,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -352,7 +367,8 @@ class QueryWorkers:
     time gives its process back to the pool when its priority can be restored: the pool then
     holds a surplus, which takes the place of the next long query's process instead of a new
     one (no start, no cold cache, no second in-memory copy to load), and is stopped once idle
-    for ``SURPLUS_IDLE_S``."""
+    for ``SURPLUS_IDLE_S``. A query that was long before on the same version (``costs``) goes
+    to the long places at once, or is turned away at once when they are full."""
 
     def __init__(
         self,
@@ -377,6 +393,7 @@ class QueryWorkers:
         self._idle = _Idle()
         self._pooled = size  # workers not running a long query: idle or answering a quick one
         self._counting = threading.Lock()
+        self._costs = LongQueries()  # the long queries seen, sent to the long lane at once
         for _ in range(size):
             self._idle.put(self._new())
 
@@ -449,10 +466,12 @@ class QueryWorkers:
         self._give_back(worker)
 
     def run(self, request: QueryRequest, timeout_s: float) -> Answer:
-        worker = self._take()
         deadline = time.monotonic() + timeout_s
         long_s = self._long_query_s if 0 < self._long_query_s < timeout_s else timeout_s
         working_s = max(long_s * WORKING, 2 / CLOCK_TICKS)  # CPU time is counted in ticks
+        if long_s < timeout_s and self._costs.worked(request.work) >= working_s:
+            return self._known_long(request, timeout_s, deadline)
+        worker = self._take()
         try:
             if worker.cpu_s is None:  # a new worker: what it used to start is no query's
                 self._await_ready(worker, deadline - time.monotonic())
@@ -468,6 +487,8 @@ class QueryWorkers:
         except (EOFError, OSError, BrokenPipeError):
             self._in_background(self._replace, worker)
             raise WorkerLost() from None
+        if worker.cpu_since_answer() >= working_s:
+            self._costs.note(request.work, worker.cpu_since_answer())
         if time.monotonic() >= deadline:
             self._in_background(self._replace, worker)
             raise QueryTimeout(timeout_s)
@@ -476,12 +497,41 @@ class QueryWorkers:
             self._in_background(self._replace, worker)
             raise LongQueriesFull(self._queue_wait_s)
         self._pool_shrinks()
+        return self._long_run(worker, request, timeout_s, deadline)
+
+    def _known_long(self, request: QueryRequest, timeout_s: float, deadline: float) -> Answer:
+        """A query that worked long on this version before goes to the long lane at once: it
+        takes no regular worker's CPU to be found out again, and when the long places are full
+        it is turned away before any work is done (no worker killed, no start)."""
+        if not self._long.acquire(blocking=False):
+            raise LongQueriesFull(self._queue_wait_s)
+        try:
+            worker = self._take()
+        except ServerBusy:
+            self._long.release()
+            raise
+        self._pool_shrinks()
+        try:
+            if worker.cpu_s is None:
+                self._await_ready(worker, deadline - time.monotonic())
+            worker.connection.send(request)
+        except (EOFError, OSError, BrokenPipeError):
+            self._long.release()
+            self._in_background(self._after_long, worker, False)
+            raise WorkerLost() from None
+        return self._long_run(worker, request, timeout_s, deadline)
+
+    def _long_run(
+        self, worker: _Worker, request: QueryRequest, timeout_s: float, deadline: float
+    ) -> Answer:
+        """The rest of a long query, in a long place already taken, at low priority."""
         with contextlib.suppress(OSError):  # the CPU goes to the quick ones first
             os.setpriority(os.PRIO_PROCESS, worker.process.pid, LONG_QUERY_NICENESS)
         answered = False
         try:
             reply = self._receive(worker, deadline - time.monotonic())
             if reply is None:
+                self._costs.note(request.work, worker.cpu_since_answer())
                 raise QueryTimeout(timeout_s)
             answered = True
             return self._unpack(worker, reply, lambda _: None)

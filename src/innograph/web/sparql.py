@@ -149,6 +149,7 @@ def sparql() -> Response:
         named_graphs,
         _endpoint(),
         max_bytes=settings.max_result_bytes,
+        shape=plan.shape,
     )
     # Weak: the same answer may travel gzipped or not, which a strong tag would have to tell apart.
     tag = hashlib.sha256(repr(query).encode()).hexdigest()[:32]
