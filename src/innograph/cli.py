@@ -13,14 +13,14 @@ import sys
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import click
 from pyoxigraph import QueryBoolean, QueryResultsFormat, Store, parse_query_results
 from pyoxigraph import QuerySolutions as Solutions
 from rdflib import Graph
 
-from . import __version__, pipeline, store
+from . import __version__, store
 from .errors import InnographError, UsageError
 from .query import canned
 from .query.canned import CannedQuery
@@ -28,13 +28,19 @@ from .query.guard import QueryRejected, inspect_query
 from .query.local import FORMATS, render, run_query, term_text
 from .query.remote import BackendFailed, RemoteExecutor
 from .query.workers import QueryRequest
-from .records import ParsedProfile
 from .settings import ACCESS_LOGS, BACKEND_KINDS, DEFAULT_STORE, Settings
 from .validation.inputs import graphs_from_nquads
 from .validation.reference import validate_graphs
 from .validation.report import FORMATS as REPORT_FORMATS
 from .validation.report import render as render_report
 from .validation.shapes import load_shapes
+
+if TYPE_CHECKING:
+    from .records import ParsedProfile
+
+# The pipeline (parsing, mapping, the gate) is imported by the commands that run it: every query
+# worker imports this module again when innograph runs as a script (multiprocessing loads the
+# script's module in each new process), and would hold the pipeline's memory for nothing.
 
 STORE_OPTION = click.option(
     "--store",
@@ -105,6 +111,8 @@ def parse(files: tuple[Path, ...], as_json: bool, coverage: bool) -> None:
     Exit status: 0 when every file parsed, 2 when any could not be read (the others are
     still parsed and reported).
     """
+    from . import pipeline
+
     failed = False
     for path in files:
         try:
@@ -186,6 +194,8 @@ def build(
     violated (exit 1). With --backend BLUE,GREEN the version is then loaded into the store
     server slot that serves none, and served only once that slot holds all of it.
     """
+    from . import pipeline
+
     try:
         from .web.prerender import city_pages  # the city pages kept with each version
 
@@ -470,6 +480,7 @@ def validate(
     version's shapes are checked on its local copy, and its store server slot is checked to
     hold exactly that version.
     """
+    from . import pipeline
 
     def served() -> list[Graph]:
         version = store.require_current(store_root)

@@ -216,12 +216,23 @@ def test_s1_s2_s5_shapes_that_import_query_or_federate_reach_nothing(
 
 
 def test_s2_rdflib_never_loads_a_graph_a_query_names() -> None:
-    """pySHACL runs SHACL-SPARQL on rdflib, whose FROM / LOAD fetch by default: off."""
+    """pySHACL runs SHACL-SPARQL on rdflib, whose FROM / LOAD fetch by default: off whenever
+    the shapes run (the module that runs them imports pySHACL only then)."""
     import rdflib.plugins.sparql
+    from rdflib import RDF, Graph, URIRef
 
-    import innograph.validation.reference  # noqa: F401
+    from innograph.validation.reference import validate_graphs
+    from innograph.validation.shapes import load_shapes
+    from innograph.vocab import IG
 
-    assert rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS is False
+    profile = Graph()
+    profile.add((URIRef("urn:x:profile"), RDF.type, IG.Profile))
+    rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = True  # as rdflib has it
+    try:
+        validate_graphs([profile], load_shapes())
+        assert rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS is False
+    finally:
+        rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False
 
 
 # --- S4: a build with no network, reading only its own files -----------------------------------

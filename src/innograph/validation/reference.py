@@ -12,8 +12,6 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-import pyshacl
-import rdflib.plugins.sparql
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, SH, SKOS
 from rdflib.term import Node
@@ -58,11 +56,6 @@ class Report:
         return not self.failing(allow_warnings)
 
 
-# SHACL-SPARQL constraints run on rdflib's engine, which by default fetches the IRIs that FROM,
-# FROM NAMED and LOAD name (a file or a URL): a shapes file may name them, nothing may fetch them.
-rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False
-
-
 @contextmanager
 def _quiet() -> Iterator[None]:
     """pySHACL drives rdflib APIs that rdflib 7.6 has deprecated; not ours to fix."""
@@ -72,6 +65,15 @@ def _quiet() -> Iterator[None]:
 
 
 def _run(data: Graph, shapes: Graph) -> Graph:
+    # Imported here: pySHACL and rdflib's SPARQL engine weigh 8 MB in every process that
+    # imports this module (the command line, and through it each query worker), used only here.
+    import pyshacl
+    import rdflib.plugins.sparql
+
+    # SHACL-SPARQL constraints run on rdflib's engine, which by default fetches the IRIs that
+    # FROM, FROM NAMED and LOAD name (a file or a URL): a shapes file may name them, nothing may
+    # fetch them.
+    rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False
     try:
         with _quiet():
             _, report, text = pyshacl.validate(

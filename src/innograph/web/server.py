@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import importlib.util
 import json
 import re
 import selectors
@@ -537,10 +538,21 @@ def _free(host: str, port: int) -> bool:
     return _bind_error(host, port) is None
 
 
+def _query_workers_skip_the_script() -> None:
+    """Run as the ``innograph`` script, the main module is that script, and multiprocessing runs
+    it again in every query worker it starts, with the command line and all it imports (5 to
+    6 MB a worker). Marked as the module ``python -m innograph`` runs, it is skipped there, as
+    multiprocessing skips every ``__main__`` module run with -m."""
+    main = sys.modules["__main__"]
+    if getattr(main, "__spec__", None) is None and hasattr(main, "__file__"):
+        main.__spec__ = importlib.util.find_spec("innograph.__main__")
+
+
 def serve(
     settings: Settings, host: str, port: int, workers: int, threads: int, banner: str = ""
 ) -> None:
     """Run gunicorn until it is stopped; BANNER is printed once it listens."""
+    _query_workers_skip_the_script()
 
     def ready(_arbiter: Any) -> None:
         if banner:

@@ -1,0 +1,41 @@
+"""What each query worker holds: run as the ``innograph`` script, the server's main module is
+that script, which multiprocessing would run again in every query worker it starts, importing
+the whole command line there (5 to 6 MB a worker). ``serve`` marks it as ``python -m
+innograph``'s module, which multiprocessing skips."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+# A script as pip writes ``innograph``: it imports the command line, then runs it; here it
+# starts a process as the query workers' pool does, which says whether it imported the CLI.
+SCRIPT = """\
+import multiprocessing
+import sys
+
+from innograph.cli import main  # noqa: F401  (as the console script does)
+from innograph.web.server import _query_workers_skip_the_script
+
+if __name__ == "__main__":
+    if sys.argv[1] == "serve":
+        _query_workers_skip_the_script()
+    context = multiprocessing.get_context("forkserver")
+    child = context.Process(target=exec, args=("import sys; print('innograph.cli' in sys.modules)",))
+    child.start()
+    child.join()
+"""
+
+
+@pytest.mark.parametrize(("how", "imported"), [("plain", "True"), ("serve", "False")])
+def test_query_workers_do_not_run_the_script_again(tmp_path: Path, how: str, imported: str) -> None:
+    script = tmp_path / "innograph-script"
+    script.write_text(SCRIPT, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, str(script), how], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == imported
