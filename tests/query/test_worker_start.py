@@ -10,6 +10,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from innograph import store
 from innograph.query.workers import QueryRequest, QueryWorkers
 
@@ -43,15 +45,19 @@ def test_a_pool_just_started_answers_a_crowd_without_taking_anyone_for_long(
         pool.close()
 
 
+@pytest.mark.parametrize("answered", [False, True], ids=["new", "has-answered"])
 def test_a_worker_killed_while_idle_is_replaced_before_its_fork_server_reaps_it(
-    seed_store: Path,
+    seed_store: Path, answered: bool
 ) -> None:
     """Killed from outside, a worker is a zombie until its fork server reaps it, and the pool's
     process handle says it is alive until then: the query must go to a replacement, not be sent
-    to the dead one and lost (503). The fork server is stopped so that the zombie stays."""
+    to the dead one and lost (503). The fork server is stopped so that the zombie stays. (A new
+    worker is checked in /proc, one that has answered by its pipe.)"""
     version = store.require_current(seed_store).id
     pool = QueryWorkers(seed_store, 1, 5.0, False)
     try:
+        if answered:
+            pool.run(QueryRequest("ASK { ?s ?p ?o } # first", "json", 10, version), 10.0)
         (pid,) = pool.idle_pids()
         fork_server = int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[1])
         os.kill(fork_server, signal.SIGSTOP)

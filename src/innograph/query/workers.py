@@ -298,8 +298,15 @@ class _Worker:
         return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
     def alive(self) -> bool:
-        """Running: killed from outside, it stays a zombie until its fork server reaps it, and
-        ``is_alive()`` says True until then (a query sent to it was lost)."""
+        """Running. A worker that has answered sends nothing unasked, and one killed from
+        outside has closed its end of the pipe (even as a zombie its fork server has not yet
+        reaped, which ``is_alive()`` still calls alive): its pipe reads as ready. A new worker's
+        "ready" may be waiting there, so its state is read from /proc instead."""
+        if self.cpu_s is not None:
+            try:
+                return not self.connection.poll(0)
+            except OSError:
+                return False
         try:
             stat = Path(f"/proc/{self.process.pid}/stat").read_text()
         except OSError:

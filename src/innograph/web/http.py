@@ -4,6 +4,7 @@ security headers."""
 from __future__ import annotations
 
 from flask import Flask, Response, current_app, request
+from werkzeug.datastructures import Headers
 
 from ..errors import UsageError
 from ..query.writers import gzipped
@@ -58,28 +59,45 @@ def _check_host() -> None:
 
 
 def _headers(response: Response) -> Response:
+    """Every response's headers. Each werkzeug accessor (``vary``, ``mimetype``) parses its
+    header again on every use, which cost a cheap query a tenth of its time: here each header
+    is read once, and Vary written once."""
     headers = response.headers
+    status = response.status_code
+    mimetype = response.mimetype or ""
     headers["Access-Control-Allow-Origin"] = "*"
     headers["Access-Control-Expose-Headers"] = EXPOSED
     headers["X-Content-Type-Options"] = "nosniff"
-    if response.mimetype == "text/html":
+    if mimetype == "text/html":
         headers["Content-Security-Policy"] = PAGE_POLICY
     if request.method == "OPTIONS":
         headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
         headers["Access-Control-Allow-Headers"] = "Accept, Content-Type, If-None-Match"
         headers["Access-Control-Max-Age"] = "86400"
-    response.vary.add("Accept")
-    if request.path == "/sparql" or response.status_code == 304:
-        response.vary.add("Accept-Encoding")  # a 304 varies as its 200 would
+    vary = ["Accept"]
+    compressible = (
+        status == 200 and not response.direct_passthrough and mimetype.startswith(COMPRESSIBLE)
+    )
+    if request.path == "/sparql" or status == 304 or compressible:
+        vary.append("Accept-Encoding")  # a 304 varies as its 200 would
+    _vary(headers, vary)
     if (
-        response.status_code in (200, 304)
+        status in (200, 304)
         and "Cache-Control" not in headers
         and request.method in ("GET", "HEAD")
     ):
         max_age = current_app.extensions["innograph"].settings.cache_max_age_s
         headers["Cache-Control"] = f"public, max-age={max_age}"
-    _compress(response)
+    if compressible:
+        _compress(response)
     return response
+
+
+def _vary(headers: Headers, names: list[str]) -> None:
+    """Add NAMES to the Vary header (after those a view set), each once, case aside."""
+    given = [n.strip() for n in headers.get("Vary", "").split(",") if n.strip()]
+    known = {n.lower() for n in given}
+    headers["Vary"] = ", ".join([*given, *(n for n in names if n.lower() not in known)])
 
 
 def takes_gzip() -> bool:
@@ -88,11 +106,7 @@ def takes_gzip() -> bool:
 
 
 def _compress(response: Response) -> None:
-    if response.direct_passthrough or response.status_code != 200:
-        return
-    if not (response.mimetype or "").startswith(COMPRESSIBLE):
-        return
-    response.vary.add("Accept-Encoding")
+    """Gzip a compressible 200 for a client that takes it."""
     if not takes_gzip() or "Content-Encoding" in response.headers:
         return
     if packed := gzipped(response.get_data()):

@@ -4,6 +4,7 @@ a version never changes)."""
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -61,8 +62,8 @@ class Runtime:
         self._workers: Executor | None = None
         self._lock = threading.Lock()
         self._memo: OrderedDict[str, dict[str, Any]] = OrderedDict()  # version -> name -> value
-        self._served: tuple[Path, VersionFacts] | None = None  # the link's text, its facts
-        self._current = settings.store / "current"
+        self._served: tuple[str, VersionFacts] | None = None  # the link's text, its facts
+        self._current = str(settings.store / "current")
 
     @property
     def workers(self) -> Executor:
@@ -86,14 +87,14 @@ class Runtime:
         facts are read again only when ``current`` names another folder (version ids are never
         reused), rather than resolving and checking the whole path each time."""
         try:
-            link: Path | None = self._current.readlink()
+            link: str | None = os.readlink(self._current)  # noqa: PTH115 (a str: no Path made per request)
         except OSError:
             link = None
         served = self._served
         if link is not None and served is not None and served[0] == link:
             return served[1]
         facts = served_version(self.settings.store)  # says what is wrong when there is none
-        if link is not None and link.name == facts.id:  # not promoted meanwhile
+        if link is not None and Path(link).name == facts.id:  # not promoted meanwhile
             self._served = (link, facts)
         return facts
 
