@@ -5,6 +5,7 @@ the long places at once."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 import time
@@ -19,8 +20,9 @@ from innograph.query.guard import inspect_query
 from innograph.query.workers import (
     SLEEP_FUNCTION,
     WAIT_FUNCTION,
-    LongQueriesFull,
+    KnownLongTurnedAway,
     QueryRequest,
+    QueryTimeout,
     QueryWorkers,
     ServerBusy,
 )
@@ -106,23 +108,53 @@ def shaped(text: str, root: Path) -> QueryRequest:
 
 def test_a_query_known_long_is_turned_away_before_it_takes_a_worker(seed_store: Path) -> None:
     """A query that worked long once on this version is long every time: written again with
-    another comment and other variable names, it is turned away at once when the long places
-    are full, without taking a regular worker's CPU to be found out and that worker's process
-    killed (the idle worker is the same process after)."""
+    another comment and spacing, it is turned away at once when the long places are full,
+    without taking a regular worker's CPU to be found out and that worker's process killed
+    (the idle worker is the same process after)."""
     pool = QueryWorkers(seed_store, 1, 5.0, True, long_query_s=LONG_S)
-    burn = f'SELECT (<{SLEEP_FUNCTION}>("{3 * LONG_S}") AS ?x) {{}}'
+    burn = f'SELECT (<{SLEEP_FUNCTION}>("{10 * LONG_S}") AS ?x) {{}}'
     try:
-        pool.run(shaped(f"{burn} # first", seed_store), 5.0)  # long, and answered
-        settled(pool, 2)  # its process is back, beside the one that took its place
+        with pytest.raises(QueryTimeout):  # long beyond doubt: stopped at its limit
+            pool.run(shaped(f"{burn} # first", seed_store), 5 * LONG_S)
+        settled(pool, 1)  # its process is stopped, another took its place
         holding = threading.Thread(target=ask, args=(pool, seed_store, 20 * LONG_S))
         holding.start()
         time.sleep(5 * LONG_S)  # it is long now, and holds the only long place
         idle = settled(pool, 1)
-        again = burn.replace("?x", "?y") + "\n# the same query, written again"
-        with pytest.raises(LongQueriesFull):
+        again = burn.replace(" {}", "\n  {}") + "\n# the same query, written again"
+        with pytest.raises(KnownLongTurnedAway):
             pool.run(shaped(again, seed_store), 5.0)
         assert set(pool.idle_pids()) == idle
         holding.join()
         pool.run(shaped(again, seed_store), 5.0)  # a long place is free: it runs there
+    finally:
+        pool.close()
+
+
+def test_the_work_tells_apart_what_changes_a_querys_cost() -> None:
+    """The same text but for comments and spacing is the same work; other variable names
+    (which a JSON or XML answer repeats on every row), another format or encoding is not:
+    a costly variant must not have the cheap original turned away."""
+    text = "SELECT ?s ?p ?o { ?s ?p ?o }"
+    one = shaped_request(text)
+    assert shaped_request(text.replace(" {", "\n{") + " # again").work == one.work
+    assert shaped_request(text.replace("?s", "?" + "s" * 5000)).work != one.work
+    assert dataclasses.replace(one, fmt="xml").work != one.work
+    assert dataclasses.replace(one, gzip=True).work != one.work
+
+
+def shaped_request(text: str) -> QueryRequest:
+    return QueryRequest(text, "json", 10, "v1", shape=inspect_query(text).shape)
+
+
+def test_a_query_long_by_chance_is_forgotten_when_it_answers_quickly(seed_store: Path) -> None:
+    """Noted long (as a loaded machine may make a cheap query look), a query that answers in
+    the long lane having worked less than a regular worker lets one work is forgotten."""
+    pool = QueryWorkers(seed_store, 1, 5.0, True, long_query_s=LONG_S)
+    request = shaped("SELECT ?s WHERE { ?s ?p ?o } LIMIT 1", seed_store)
+    try:
+        pool._costs.note(request.work, 1.0)  # as if it had been found long
+        pool.run(request, 5.0)  # sent to the long lane, where it answers at once
+        assert pool._costs.worked(request.work) == 0
     finally:
         pool.close()

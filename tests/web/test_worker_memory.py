@@ -39,3 +39,17 @@ def test_query_workers_do_not_run_the_script_again(tmp_path: Path, how: str, imp
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == imported
+
+
+def test_serve_marks_the_script_before_gunicorn_starts(
+    seed_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The test above checks the mark; this one that ``innograph serve`` makes it, first."""
+    from innograph.settings import Settings
+    from innograph.web import server
+
+    done: list[str] = []
+    monkeypatch.setattr(server, "_query_workers_skip_the_script", lambda: done.append("marked"))
+    monkeypatch.setattr(server.Server, "run", lambda self: done.append("gunicorn runs"))
+    server.serve(Settings.from_env(store=seed_store), "127.0.0.1", 0, 1, 1)
+    assert done == ["marked", "gunicorn runs"]

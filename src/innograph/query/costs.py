@@ -3,10 +3,10 @@
 A version never changes, so a query that worked long on it once (its worker used that much CPU
 without answering) is long every time: the pool sends it to the long lane at once, or turns it
 away at once when the long places are full, instead of letting it take a regular worker's CPU
-until it is found out, and then killing that worker. Queries are told apart by the work the
-engine does (``QueryRequest.work``: the text's shape, without comments and with its variables
-numbered, the dataset, base IRI and row limit), not by the answer's format or encoding: a
-comment or a renamed variable is the same query.
+until it is found out, and then killing that worker. Queries are told apart by all that
+decides their cost (``QueryRequest.work``: the text without its comments and spacing, the
+dataset, base IRI, limits, format and encoding): a comment is the same query, a renamed
+variable (which a JSON or XML answer repeats on every row) is another.
 """
 
 from __future__ import annotations
@@ -44,3 +44,8 @@ class LongQueries:
             self._worked.move_to_end(key)
             while len(self._worked) > self._capacity:
                 self._worked.popitem(last=False)
+
+    def forget(self, work: Hashable) -> None:
+        """That work answered quickly: it was long by chance (a loaded machine), not by nature."""
+        with self._lock:
+            self._worked.pop(hash(work), None)

@@ -66,8 +66,8 @@ class QueryPlan:
     form: Form
     from_graphs: tuple[str, ...]  # IRIs named by FROM, resolved (PREFIX/BASE), in order
     from_named_graphs: tuple[str, ...]  # IRIs named by FROM NAMED
-    # The query without its comments and spacing, its variables numbered in order: the same
-    # work to the engine, however it is written (for admission by expected cost).
+    # The query without its comments and spacing: the same work, however it is laid out (for
+    # admission by expected cost).
     shape: str = field(default="", repr=False, compare=False)
 
 
@@ -481,20 +481,12 @@ class _Reader:
 
 
 def _shape(tokens: list[Token]) -> str:
-    """The tokens, keywords in capitals, each variable named by its order of appearance.
+    """The tokens without the comments and spacing between them (``$x`` is ``?x``).
 
-    >>> _shape(_tokenize("select ?x { ?x ?p $y } # a comment"))
-    'SELECT ?0 { ?0 ?1 ?2 }'
+    >>> _shape(_tokenize("SELECT ?x {  ?x ?p $y } # a comment"))
+    'SELECT ?x { ?x ?p ?y }'
     """
-    names: dict[str, str] = {}
-    words = []
-    for kind, word, _ in tokens:
-        if kind == "var":
-            word = names.setdefault(word[1:], f"?{len(names)}")
-        elif kind == "word":
-            word = word.upper()
-        words.append(word)
-    return " ".join(words)
+    return " ".join("?" + word[1:] if kind == "var" else word for kind, word, _ in tokens)
 
 
 def _form(word: str) -> Form:

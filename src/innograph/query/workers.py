@@ -62,6 +62,12 @@ class LongQueriesFull(ServerBusy):
     stopped, and turned away as when all workers are busy."""
 
 
+class KnownLongTurnedAway(ServerBusy):
+    """A query known to be long on this version, turned away before it was sent because as
+    many long queries run as the pool allows: no work was done (a per-client budget charges
+    nothing for it)."""
+
+
 class QueryFailed(UsageError):
     """The engine refused the query (a syntax error, an unknown function)."""
 
@@ -81,17 +87,9 @@ class QueryRequest:
     shape: str = field(default="", repr=False, compare=False)  # the guard's QueryPlan.shape
 
     @property
-    def work(self) -> tuple[object, ...]:
-        """What the engine runs, whatever the answer's format: the same work costs the same."""
-        text = self.shape or self.text
-        return (
-            text,
-            self.version,
-            self.default_graphs,
-            self.named_graphs,
-            self.base_iri,
-            self.limit,
-        )
+    def work(self) -> QueryRequest:
+        """The request as the guard's shape of its text: all that decides what it costs."""
+        return replace(self, text=self.shape or self.text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -432,7 +430,7 @@ class QueryWorkers:
         if worker.alive():
             return worker
         worker.kill()  # reaps it
-        return self._new()
+        return self._started()
 
     def _give_back(self, worker: _Worker) -> None:
         """A worker is idle again; a surplus worker idle for long is stopped."""
@@ -474,8 +472,7 @@ class QueryWorkers:
 
     def run(self, request: QueryRequest, timeout_s: float) -> Answer:
         deadline = time.monotonic() + timeout_s
-        long_s = self._long_query_s if 0 < self._long_query_s < timeout_s else timeout_s
-        working_s = max(long_s * WORKING, 2 / CLOCK_TICKS)  # CPU time is counted in ticks
+        long_s, working_s = self._thresholds(timeout_s)
         if long_s < timeout_s and self._costs.worked(request.work) >= working_s:
             return self._known_long(request, timeout_s, deadline)
         worker = self._take()
@@ -494,27 +491,33 @@ class QueryWorkers:
         except (EOFError, OSError, BrokenPipeError):
             self._in_background(self._replace, worker)
             raise WorkerLost() from None
-        if worker.cpu_since_answer() >= working_s:
-            self._costs.note(request.work, worker.cpu_since_answer())
         if time.monotonic() >= deadline:
+            if worker.cpu_since_answer() >= working_s:
+                self._costs.note(request.work, worker.cpu_since_answer())
             self._in_background(self._replace, worker)
             raise QueryTimeout(timeout_s)
         # A long query: it keeps its process, a new worker takes its place in the pool.
         if not self._long.acquire(blocking=False):  # as many long queries as workers already
+            self._costs.note(request.work, worker.cpu_since_answer())
             self._in_background(self._replace, worker)
             raise LongQueriesFull(self._queue_wait_s)
         self._pool_shrinks()
         return self._long_run(worker, request, timeout_s, deadline)
+
+    def _thresholds(self, timeout_s: float) -> tuple[float, float]:
+        """Seconds after which a query may be long, and the CPU seconds it must have used."""
+        long_s = self._long_query_s if 0 < self._long_query_s < timeout_s else timeout_s
+        return long_s, max(long_s * WORKING, 2 / CLOCK_TICKS)  # CPU time is counted in ticks
 
     def _known_long(self, request: QueryRequest, timeout_s: float, deadline: float) -> Answer:
         """A query that worked long on this version before goes to the long lane at once: it
         takes no regular worker's CPU to be found out again, and when the long places are full
         it is turned away before any work is done (no worker killed, no start)."""
         if not self._long.acquire(blocking=False):
-            raise LongQueriesFull(self._queue_wait_s)
+            raise KnownLongTurnedAway(self._queue_wait_s)
         try:
             worker = self._take()
-        except ServerBusy:
+        except BaseException:
             self._long.release()
             raise
         self._pool_shrinks()
@@ -531,7 +534,11 @@ class QueryWorkers:
     def _long_run(
         self, worker: _Worker, request: QueryRequest, timeout_s: float, deadline: float
     ) -> Answer:
-        """The rest of a long query, in a long place already taken, at low priority."""
+        """The rest of a long query, in a long place already taken, at low priority. What it
+        cost is remembered when it is long beyond doubt: stopped at its limit, or answered
+        after working ``long_query_s``; a query remembered that answers having worked less
+        than a regular worker lets one work is forgotten."""
+        long_s, working_s = self._thresholds(timeout_s)
         with contextlib.suppress(OSError):  # the CPU goes to the quick ones first
             os.setpriority(os.PRIO_PROCESS, worker.process.pid, LONG_QUERY_NICENESS)
         answered = False
@@ -541,6 +548,11 @@ class QueryWorkers:
                 self._costs.note(request.work, worker.cpu_since_answer())
                 raise QueryTimeout(timeout_s)
             answered = True
+            worked = reply[2] - (worker.cpu_s or 0.0)  # the CPU this query used
+            if worked >= long_s:  # long beyond doubt: sent to the long places next time
+                self._costs.note(request.work, worked)
+            elif worked < working_s:  # found long by chance (a loaded machine): not any more
+                self._costs.forget(request.work)
             return self._unpack(worker, reply, lambda _: None)
         except (EOFError, OSError, BrokenPipeError):
             raise WorkerLost() from None

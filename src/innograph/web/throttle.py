@@ -205,7 +205,7 @@ def run(workers: Executor, query: QueryRequest, timeout_s: float) -> Answer:
     except (WorkerLost, LongQueriesFull):  # it ran, cost a process, then was lost or refused
         throttle.budgets.spend(client, time.monotonic() - start, failed=True, now=time.monotonic())
         raise
-    except ServerBusy:  # turned away before it was sent: no cost
+    except ServerBusy:  # turned away before it was sent (busy, or known long): no cost
         raise
     except QueryTimeout:
         throttle.budgets.spend(client, timeout_s, failed=True, now=time.monotonic())
