@@ -56,6 +56,7 @@ FRONT_ENV = {
 # The deployment's HAProxy configuration, as docs/deploy.md gives it (ports filled in).
 CONFIG = """\
 global
+    tune.bufsize 81920
     maxconn 200
     log stderr format short local0 info
 
@@ -67,6 +68,7 @@ defaults
     timeout client 30s
     timeout server 30s
     timeout check 2s
+    option http-buffer-request
     retries 3
     option redispatch 1
     retry-on conn-failure empty-response junk-response response-timeout 502
