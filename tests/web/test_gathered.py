@@ -62,6 +62,19 @@ def test_a_head_with_no_body_leaves_at_the_flush_and_a_dropped_one_never(
     assert waiting(peer) == b"error"
 
 
+def test_an_interim_answer_leaves_at_once_and_the_head_still_waits(
+    pair: tuple[GatheredSocket, socket.socket],
+) -> None:
+    writer, peer = pair
+    writer.gather()
+    writer.send(b"HTTP/1.1 100 Continue\r\n\r\n")  # gunicorn's, before the app answers
+    assert waiting(peer) == b"HTTP/1.1 100 Continue\r\n\r\n"
+    writer.sendall(HEAD)
+    assert waiting(peer) == b""
+    writer.sendall(b"hello")
+    assert waiting(peer) == HEAD + b"hello"
+
+
 def test_a_file_s_bytes_come_after_the_head(pair: tuple[GatheredSocket, socket.socket]) -> None:
     writer, peer = pair
     with tempfile.TemporaryFile() as file:

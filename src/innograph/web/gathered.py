@@ -56,7 +56,8 @@ class GatheredSocket(socket.socket):
             super().sendall(body[sent - len(head) :], flags)
 
     def send(self, data: Any, flags: int = 0) -> int:
-        self.flush()
+        if self._held:  # what waits goes first (gunicorn sends 100 Continue before any head)
+            self.flush()
         return super().send(data, flags)
 
     def sendfile(self, file: Any, offset: int = 0, count: int | None = None) -> int:
