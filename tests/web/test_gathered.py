@@ -32,7 +32,7 @@ def waiting(peer: socket.socket) -> bytes:
         return b""
 
 
-def test_the_head_waits_for_the_body_and_both_leave_in_one_write(
+def test_the_head_waits_for_its_body_then_leaves_with_it(
     pair: tuple[GatheredSocket, socket.socket],
 ) -> None:
     writer, peer = pair
