@@ -52,6 +52,7 @@ from peer_bench import (
 
 CONFIG = """\
 global
+    tune.bufsize 81920
     maxconn 1000
     stats socket {folder}/admin.sock mode 600 level admin
 
@@ -61,6 +62,7 @@ defaults
     timeout client 60s
     timeout server 60s
     timeout check 2s
+    option http-buffer-request
     retries 3
     option redispatch 1
     retry-on conn-failure empty-response junk-response response-timeout 502

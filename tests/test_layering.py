@@ -59,7 +59,7 @@ SIBLINGS: dict[str, set[str]] = {
     "store.retired": {"files"},
     "web.sparql": {"http", "negotiation", "repeats", "runtime", "service", "throttle"},
     "web.service": {"negotiation", "runtime"},
-    "web.server": {"__init__", "repeats", "throttle"},
+    "web.server": {"__init__", "gathered", "repeats", "throttle"},
     "web.resources": {"negotiation", "ontology", "rendering", "repeats", "runtime", "throttle"},
     "web.prerender": {"rendering"},
     "web.pages": {"rendering", "resources", "runtime"},

@@ -35,6 +35,7 @@ from gunicorn.workers.gthread import TConn, ThreadWorker
 from ..errors import UsageError
 from ..settings import Settings
 from . import TOO_LONG_LINE, throttle
+from .gathered import GatheredSocket, gathered
 from .repeats import Kept, Repeats, keeping, request_key
 
 # INNOGRAPH_ACCESS_LOG: short is what a person reads while trying the server (a query string
@@ -211,7 +212,7 @@ def request_length(received: bytes, max_body: int) -> int | None:
 
 
 class Worker(ThreadWorker):
-    """gunicorn's threaded worker, with two changes.
+    """gunicorn's threaded worker, with these changes.
 
     A request is read by the worker's event loop, not by a thread: a thread takes it once it is
     whole (``request_complete``), so clients that send half a request (slow loris) hold a
@@ -222,6 +223,10 @@ class Worker(ThreadWorker):
     A request the app answered before, byte for byte the same, while the same version is
     served, is answered again by the event loop itself (``repeats``): no thread, parser, WSGI
     or Flask. A cached answer costs a few tens of microseconds instead of a millisecond.
+
+    An answer's head is written together with its body (``gathered``): a worker killed between
+    gunicorn's two writes would leave a load balancer with an answer begun, which it cannot
+    retry.
 
     A request line or headers too large to read get the app's JSON error with CORS (a long GET
     query from a browser or SPARQLWrapper must learn to POST) instead of gunicorn's HTML page."""
@@ -251,7 +256,7 @@ class Worker(ThreadWorker):
                 raise
             return
         self.nr_conns += 1
-        self._read_request(TConn(self.cfg, client, address, listener.getsockname()))
+        self._read_request(TConn(self.cfg, gathered(client), address, listener.getsockname()))
 
     def on_client_socket_readable(self, conn: Any, client: Any) -> None:
         """A kept-alive connection starts its next request: read it as a new one's."""
@@ -430,9 +435,18 @@ class Worker(ThreadWorker):
         super().finish_request(conn, fs)
 
     def handle_request(self, req: Any, conn: Any) -> Any:
+        """gunicorn's, with the answer's head written together with its body (``gathered``)."""
         if getattr(conn, "continued", False):  # the event loop has said 100 Continue already
             req._expected_100_continue = False
-        return super().handle_request(req, conn)
+        sock: GatheredSocket = conn.sock
+        sock.gather()
+        try:
+            keep = super().handle_request(req, conn)
+        except BaseException:
+            sock.drop()  # an answer that failed before its body: none of it leaves
+            raise
+        sock.flush()  # a head with no body (a 304, a HEAD)
+        return keep
 
     def handle(self, conn: Any) -> Any:
         """gunicorn's request handling (in a thread), from the bytes already received."""
