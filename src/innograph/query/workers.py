@@ -296,20 +296,25 @@ class _Worker:
         return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
     def alive(self) -> bool:
-        """Running. A worker that has answered sends nothing unasked, and one killed from
-        outside has closed its end of the pipe (even as a zombie its fork server has not yet
-        reaped, which ``is_alive()`` still calls alive): its pipe reads as ready. A new worker's
-        "ready" may be waiting there, so its state is read from /proc instead."""
-        if self.cpu_s is not None:
-            try:
-                return not self.connection.poll(0)
-            except OSError:
-                return False
+        """Running. Killed from outside, a worker stays a zombie until its fork server reaps it
+        (``is_alive()`` says True until then), and its main thread shows as one while its other
+        threads still exit, holding its pipe open: so its state is read first (with os calls:
+        this runs before every query). A worker that has answered sends nothing unasked, so one
+        whose pipe reads as ready is gone (a reaped one's pid may be another process's now); a
+        new worker's "ready" may be waiting there, so ``is_alive()`` tells instead."""
         try:
-            stat = Path(f"/proc/{self.process.pid}/stat").read_text()
-        except OSError:
+            stat = os.open(f"/proc/{self.process.pid}/stat", os.O_RDONLY)
+            try:
+                state = os.read(stat, 512).rpartition(b")")[2].split()[0]
+            finally:
+                os.close(stat)
+            if state in (b"Z", b"X"):
+                return False
+            if self.cpu_s is None:
+                return bool(self.process.is_alive())
+            return not self.connection.poll(0)
+        except (OSError, IndexError):
             return False
-        return stat.rpartition(")")[2].split()[0] not in ("Z", "X") and self.process.is_alive()
 
     def cpu_since_answer(self) -> float:
         """CPU seconds used since its last answer (or since it took its first query)."""
