@@ -141,10 +141,11 @@ def start_server(
     workers: int = 1,
     options: tuple[str, ...] = (),
     log: Path | None = None,
+    port: int | None = None,
 ) -> LiveServer:
-    """``innograph serve`` with OPTIONS besides its store, port and workers; what it prints
-    goes to LOG (or nowhere)."""
-    port = free_port()
+    """``innograph serve`` with OPTIONS besides its store, port (a free one unless given) and
+    workers; what it prints goes to LOG (or nowhere)."""
+    port = port or free_port()
     environment = {**os.environ, **(env or {})}
     output = log.open("wb") if log else subprocess.DEVNULL
     process = subprocess.Popen(

@@ -16,7 +16,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -175,27 +174,8 @@ def kill_front(front: LiveServer) -> None:
 
 def start_front(store: Path, port: int, backend: str) -> LiveServer:
     """``innograph serve --backend`` on that port (a front comes back on its own address)."""
-    process = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "innograph", "serve", "--store", str(store)),
-            *("--port", str(port), "--workers", "1", "--access-log", "off"),
-        ],
-        env={**os.environ, **FRONT_ENV, "INNOGRAPH_BACKEND": backend},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            with urllib.request.urlopen(f"{url}/-/ping", timeout=1) as answer:
-                if answer.status == 200:
-                    return LiveServer(url, store, process)
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    process.wait(timeout=10)
-    raise RuntimeError(f"innograph serve did not answer on {url}")
+    env = {**FRONT_ENV, "INNOGRAPH_BACKEND": backend}
+    return start_server(store, env, 1, ("--access-log", "off"), port=port)
 
 
 def wait_until(ready: Callable[[], bool], seconds: float, what: str) -> float:

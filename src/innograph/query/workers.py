@@ -496,14 +496,15 @@ class QueryWorkers:
         except (EOFError, OSError, BrokenPipeError):
             self._in_background(self._replace, worker)
             raise WorkerLost() from None
+        worked = worker.cpu_since_answer()
         if time.monotonic() >= deadline:
-            if worker.cpu_since_answer() >= working_s:
-                self._costs.note(request.work, worker.cpu_since_answer())
+            if worked >= working_s:
+                self._costs.note(request.work, worked)
             self._in_background(self._replace, worker)
             raise QueryTimeout(timeout_s)
         # A long query: it keeps its process, a new worker takes its place in the pool.
         if not self._long.acquire(blocking=False):  # as many long queries as workers already
-            self._costs.note(request.work, worker.cpu_since_answer())
+            self._costs.note(request.work, worked)
             self._in_background(self._replace, worker)
             raise LongQueriesFull(self._queue_wait_s)
         self._pool_shrinks()

@@ -183,12 +183,20 @@ def alone(received: bytes, max_body: int) -> bool:
     """
     if request_length(received, max_body) != len(received):
         return False
-    start = len(received) - len(received.lstrip(b"\r\n"))
-    end = received.find(b"\r\n\r\n", start) + 2
-    if _CHUNKED.search(received, start, end):
+    head = _head(received)
+    assert head is not None, "a request of some length has a head"
+    if _CHUNKED.search(received, *head):
         return False
-    length = _LENGTH.search(received, start, end)
+    length = _LENGTH.search(received, *head)
     return length is None or (len(length[1]) <= 18 and int(length[1]) <= max_body)
+
+
+def _head(received: bytes) -> tuple[int, int] | None:
+    """Where the first request's head starts (after stray line ends) and ends (its last
+    header's CRLF); None while it has not ended."""
+    start = len(received) - len(received.lstrip(b"\r\n"))
+    end = received.find(b"\r\n\r\n", start)
+    return None if end < 0 else (start, end + 2)
 
 
 def request_length(received: bytes, max_body: int) -> int | None:
@@ -198,17 +206,17 @@ def request_length(received: bytes, max_body: int) -> int | None:
     >>> request_length(b"POST / HTTP/1.1\\r\\nContent-Length: 3\\r\\n\\r\\nabcGET", 10)
     41
     """
-    start = len(received) - len(received.lstrip(b"\r\n"))
-    end = received.find(b"\r\n\r\n", start)
-    if end < 0:
+    head = _head(received)
+    if head is None:
         return None
-    length = _LENGTH.search(received, start, end + 2)
+    ended = head[1] + 2  # after the empty line
+    length = _LENGTH.search(received, *head)
     if length is None or len(length[1]) > 18:  # no body, or one longer than any can be (413)
-        return end + 4
+        return ended
     body = int(length[1])
     if body > max_body:
-        return end + 4  # refused whole (413), never awaited
-    return end + 4 + body if len(received) - end - 4 >= body else None
+        return ended  # refused whole (413), never awaited
+    return ended + body if len(received) - ended >= body else None
 
 
 class Worker(ThreadWorker):
