@@ -603,7 +603,10 @@ def serve(
         return
     from .web.server import serve as run_gunicorn
 
-    run_gunicorn(settings, host, port, workers, threads, banner)
+    pooled = settings.query_workers_per(workers)  # 0: the cores shared among the web workers
+    run_gunicorn(
+        dataclasses.replace(settings, query_workers=pooled), host, port, workers, threads, banner
+    )
 
 
 FIRST_CITY = (

@@ -55,9 +55,10 @@ class Settings:
         20_000, "INNOGRAPH_MAX_QUERY_CHARS", "Longest query text accepted (400 above)."
     )
     query_workers: int = setting(
-        2,
+        0,
         "INNOGRAPH_QUERY_WORKERS",
-        "Query worker processes per web worker; a runaway query is stopped by killing one.",
+        "Query worker processes per web worker; a runaway query is stopped by killing one."
+        " 0: the machine's cores shared among the web workers, at least one each.",
     )
     queue_wait_s: float = setting(
         5.0,
@@ -249,7 +250,6 @@ class Settings:
             "max_result_bytes",
             "max_body_bytes",
             "max_query_chars",
-            "query_workers",
             "queue_wait_s",
             "client_read_s",
             "query_budget_burst_s",
@@ -260,6 +260,18 @@ class Settings:
                 raise ValueError(f"{name} must be above 0")
         if self.query_budget_s_per_min < 0:
             raise ValueError("query_budget_s_per_min must be 0 (off) or above")
+        if self.query_workers < 0:
+            raise ValueError("query_workers must be 0 (one per core) or above")
+
+    def query_workers_per(self, web_workers: int) -> int:
+        """Query workers for each of WEB_WORKERS: as set, or the cores shared among them. A
+        query worker is busy on the CPU while it answers, and more of them than cores only
+        take turns, each with a RocksDB cache of its own: at 200 profiles on two cores, two
+        web workers with one query worker each answered cold point queries 10 to 20% faster
+        than with two each, and held 196 MB at their peak instead of 280."""
+        if self.query_workers:
+            return self.query_workers
+        return max(1, len(os.sched_getaffinity(0)) // max(1, web_workers))
 
     @property
     def trusted_host_list(self) -> list[str]:

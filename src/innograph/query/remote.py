@@ -370,4 +370,5 @@ def remote_executor(settings: Settings) -> RemoteExecutor | None:
     backend = store.slots.Backend.from_settings(settings)
     if backend is None:
         return None
-    return RemoteExecutor(settings.store, backend, settings.query_workers, settings.queue_wait_s)
+    in_flight = settings.query_workers_per(1)  # serve gives the number it chose per web worker
+    return RemoteExecutor(settings.store, backend, in_flight, settings.queue_wait_s)

@@ -74,7 +74,7 @@ class Runtime:
                 s = self.settings
                 self._workers = remote_executor(s) or QueryWorkers(
                     s.store,
-                    s.query_workers,
+                    s.query_workers_per(1),  # serve gives the number it chose per web worker
                     s.queue_wait_s,
                     s.test_functions,
                     s.long_query_s,
