@@ -4,6 +4,7 @@ without docs fails here)."""
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -95,3 +96,12 @@ def test_a_backend_kind_is_one_the_front_knows() -> None:
     ):
         Settings.from_env({"INNOGRAPH_BACKEND_KIND": "blaze"})
     assert Settings().backend_endpoints == []
+
+
+def test_query_workers_are_the_cores_shared_among_the_web_workers_unless_set() -> None:
+    cores = len(os.sched_getaffinity(0))
+    assert Settings().query_workers_per(1) == cores
+    assert Settings().query_workers_per(cores * 2) == 1  # at least one each
+    assert Settings(query_workers=3).query_workers_per(2) == 3
+    with pytest.raises(ValueError, match="query_workers must be 0"):
+        Settings(query_workers=-1)

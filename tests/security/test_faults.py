@@ -194,6 +194,27 @@ def test_query_workers_killed_while_idle_cost_no_request(tmp_path: Path) -> None
         stop_server(server)
 
 
+@pytest.mark.server
+def test_by_default_the_web_workers_share_the_cores_among_their_query_workers(
+    tmp_path: Path,
+) -> None:
+    """More query workers than cores only take turns on the CPU, each with a cache of its own."""
+    store = tmp_path / "store"
+    assert innograph("build", str(SEED), "--store", str(store)).returncode == 0
+    environment = {k: v for k, v in os.environ.items() if k != "INNOGRAPH_QUERY_WORKERS"}
+    server = start_server(store, environment, workers=2)
+    try:
+        expected = max(1, len(os.sched_getaffinity(0)) // 2)
+        web_workers = children(server.process.pid)
+        assert len(web_workers) == 2, web_workers
+        for worker in web_workers:
+            wait_for(lambda w=worker: len(query_workers(w)) >= expected)
+            time.sleep(0.2)  # none more than expected starts meanwhile
+            assert len(query_workers(worker)) == expected, (worker, expected)
+    finally:
+        stop_server(server)
+
+
 # --- a gunicorn worker killed under load -------------------------------------------------------
 
 
