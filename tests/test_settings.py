@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 
 import pytest
 
 from conftest import ROOT
-from innograph.settings import Settings
+from innograph.settings import Settings, usable_cores
 
 TABLE_ROW = re.compile(r"^\| `(?P<env>INNOGRAPH_\w+)` \| (?P<default>[^|]*) \| (?P<help>[^|]+) \|$")
 
@@ -99,9 +100,20 @@ def test_a_backend_kind_is_one_the_front_knows() -> None:
 
 
 def test_query_workers_are_the_cores_shared_among_the_web_workers_unless_set() -> None:
-    cores = len(os.sched_getaffinity(0))
+    cores = usable_cores()
     assert Settings().query_workers_per(1) == cores
     assert Settings().query_workers_per(cores * 2) == 1  # at least one each
     assert Settings(query_workers=3).query_workers_per(2) == 3
     with pytest.raises(ValueError, match="query_workers must be 0"):
         Settings(query_workers=-1)
+
+
+@pytest.mark.parametrize(
+    ("cpu_max", "at_most"), [("200000 100000", 2), ("150000 100000", 2), ("50000 100000", 1)]
+)
+def test_a_container_quota_caps_the_cores(tmp_path: Path, cpu_max: str, at_most: int) -> None:
+    quota = tmp_path / "cpu.max"
+    quota.write_text(cpu_max + "\n")
+    assert usable_cores(quota) == min(at_most, len(os.sched_getaffinity(0)))
+    quota.write_text("max 100000\n")
+    assert usable_cores(quota) == len(os.sched_getaffinity(0))

@@ -603,10 +603,7 @@ def serve(
         return
     from .web.server import serve as run_gunicorn
 
-    pooled = settings.query_workers_per(workers)  # 0: the cores shared among the web workers
-    run_gunicorn(
-        dataclasses.replace(settings, query_workers=pooled), host, port, workers, threads, banner
-    )
+    run_gunicorn(settings, host, port, workers, threads, banner)
 
 
 FIRST_CITY = (

@@ -19,6 +19,19 @@ BACKEND_KINDS = ("oxigraph", "virtuoso")
 EMBEDDED = "embedded"
 
 
+def usable_cores(cgroup: Path = Path("/sys/fs/cgroup/cpu.max")) -> int:
+    """The cores this process may run on: its CPU affinity, within a container's CPU quota
+    (cgroup v2 ``cpu.max``, e.g. ``200000 100000`` for two cores) where one is set."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    try:
+        quota, period = cgroup.read_text().split()
+        if quota != "max":
+            cores = min(cores or 1, max(1, -(-int(quota) // int(period))))
+    except (OSError, ValueError):
+        pass
+    return cores or 1
+
+
 def setting(default: Any, env: str, help: str) -> Any:
     return field(default=default, metadata={"env": env, "help": help})
 
@@ -58,7 +71,8 @@ class Settings:
         0,
         "INNOGRAPH_QUERY_WORKERS",
         "Query worker processes per web worker; a runaway query is stopped by killing one."
-        " 0: the machine's cores shared among the web workers, at least one each.",
+        " 0: the cores this server may use shared among the web workers, at least one each"
+        " (with a store server: 2 queries in flight per web worker).",
     )
     queue_wait_s: float = setting(
         5.0,
@@ -70,8 +84,8 @@ class Settings:
         "INNOGRAPH_LONG_QUERY_S",
         "A query still running after this many seconds, having used 20 ms of CPU (or a tenth of"
         " the setting, when more), is a long one: a new query worker takes its place, so long"
-        " queries never hold up the others; at most INNOGRAPH_QUERY_WORKERS long ones run at"
-        " once (one more is a 503). 0 turns this off.",
+        " queries never hold up the others; at most as many long ones run at once as a web"
+        " worker has query workers (one more is a 503). 0 turns this off.",
     )
     memory_copy_mb: float = setting(
         0.0,
@@ -79,7 +93,8 @@ class Settings:
         "Each query worker keeps a copy of the served version in memory when its estimated size"
         " fits in this many MB (read from the version's dumps while the worker answers from"
         " disk; queries then run about twice as fast). Every worker holds its own copy: count it"
-        " times INNOGRAPH_QUERY_WORKERS times the gunicorn workers. 0 turns this off.",
+        " times the query workers (one per core by default) and the long queries' workers."
+        " 0 turns this off.",
     )
     cache_max_age_s: int = setting(
         60, "INNOGRAPH_CACHE_MAX_AGE_S", "Cache-Control max-age of answers, in seconds."
@@ -271,7 +286,7 @@ class Settings:
         than with two each, and held 196 MB at their peak instead of 280."""
         if self.query_workers:
             return self.query_workers
-        return max(1, len(os.sched_getaffinity(0)) // max(1, web_workers))
+        return max(1, usable_cores() // max(1, web_workers))
 
     @property
     def trusted_host_list(self) -> list[str]:

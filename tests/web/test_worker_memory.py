@@ -51,5 +51,6 @@ def test_serve_marks_the_script_before_gunicorn_starts(
     done: list[str] = []
     monkeypatch.setattr(server, "_query_workers_skip_the_script", lambda: done.append("marked"))
     monkeypatch.setattr(server.Server, "run", lambda self: done.append("gunicorn runs"))
+    monkeypatch.setattr(server.gc, "freeze", lambda: None)  # not this test process's heap
     server.serve(Settings.from_env(store=seed_store), "127.0.0.1", 0, 1, 1)
     assert done == ["marked", "gunicorn runs"]

@@ -5,6 +5,7 @@ addresses to open printed once it listens."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import gc
 import importlib.util
@@ -17,6 +18,7 @@ import socket
 import sys
 import threading
 import time
+import traceback
 from email.utils import formatdate
 from functools import partial
 from ipaddress import ip_address
@@ -110,7 +112,11 @@ class AccessLogger(Logger):
         self._keep(_printable(atoms))
 
     def _keep(self, atoms: dict[str, Any]) -> None:
-        line = self.cfg.access_log_format % self.atoms_wrapper_class(atoms)
+        try:
+            line = self.cfg.access_log_format % self.atoms_wrapper_class(atoms)
+        except Exception:  # as gunicorn does: an access line never fails a request
+            self.error(traceback.format_exc())
+            return
         with self._lines_lock:
             self._lines.append(line)
 
@@ -121,17 +127,23 @@ class AccessLogger(Logger):
         if not lines:
             return
         for handler in self.access_log.handlers:
-            if isinstance(handler, logging.StreamHandler):
-                with handler.lock or contextlib.nullcontext():
-                    handler.stream.write("\n".join(lines) + "\n")
-                    handler.flush()
-            else:  # syslog: a record each
-                for line in lines:
-                    handler.handle(
-                        self.access_log.makeRecord(
-                            self.access_log.name, logging.INFO, "", 0, line, None, None
-                        )
+            try:
+                if isinstance(handler, logging.StreamHandler):
+                    with handler.lock or contextlib.nullcontext():
+                        handler.stream.write("\n".join(lines) + "\n")
+                        handler.flush()
+                    continue
+                for line in lines:  # syslog: a record each
+                    record = self.access_log.makeRecord(
+                        self.access_log.name, logging.INFO, "", 0, line, None, None
                     )
+                    handler.handle(record)
+            except Exception:  # a closed pipe or terminal: said, and the worker answers on
+                self.error("access log: cannot write %d line(s): %s", len(lines), _last_error())
+
+
+def _last_error() -> str:
+    return traceback.format_exc(limit=1).strip().splitlines()[-1]
 
 
 def _printable(atoms: dict[str, Any]) -> dict[str, Any]:
@@ -400,13 +412,13 @@ class Worker(ThreadWorker):
             self.poller.unregister(conn.sock)
             self._close(conn)
             return True
+        self.log.repeated(kept, conn.client, time.monotonic() - start)  # type: ignore[attr-defined]
         if sent < sum(map(len, parts)):  # a slow reader: a thread writes the rest
             self.poller.unregister(conn.sock)
             done = self.tpool.submit(_send_rest, conn.sock, b"".join(parts)[sent:])
             done.add_done_callback(lambda fut: self.method_queue.defer(self._keep_alive, conn, fut))
         else:
             self._keep_alive(conn, registered=True)
-        self.log.repeated(kept, conn.client, time.monotonic() - start)  # type: ignore[attr-defined]
         return True
 
     def _proxied(self, conn: Any) -> bool:
@@ -643,6 +655,8 @@ def serve(
 ) -> None:
     """Run gunicorn until it is stopped; BANNER is printed once it listens."""
     _query_workers_skip_the_script()
+    if not settings.backend_endpoints:  # 0: the cores shared among the web workers
+        settings = dataclasses.replace(settings, query_workers=settings.query_workers_per(workers))
 
     def ready(_arbiter: Any) -> None:
         if banner:
