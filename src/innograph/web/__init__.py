@@ -20,6 +20,7 @@ from . import (
     http,
     pages,
     queries,
+    rendering,
     resources,
     sparql,
     throttle,
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     runtime = Runtime(settings)
     app.extensions["innograph"] = runtime
     atexit.register(runtime.close)
+    app.jinja_env.globals["drawn_bar"] = rendering.drawn_bar
     app.register_blueprint(sparql.blueprint)
     app.register_blueprint(resources.blueprint)
     app.register_blueprint(pages.blueprint)
