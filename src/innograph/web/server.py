@@ -135,7 +135,7 @@ class AccessLogger(Logger):
                     continue
                 for line in lines:  # syslog: a record each
                     record = self.access_log.makeRecord(
-                        self.access_log.name, logging.INFO, "", 0, line, None, None
+                        self.access_log.name, logging.INFO, "", 0, line, (), None
                     )
                     handler.handle(record)
             except Exception:  # a closed pipe or terminal: said, and the worker answers on
@@ -550,7 +550,7 @@ class Worker(ThreadWorker):
         finally:  # the lines of answers finished after the loop's last turn
             self.log.write_access_lines()  # type: ignore[attr-defined]  # our AccessLogger
 
-    def wait_for_and_dispatch_events(self, timeout: float) -> None:
+    def wait_for_and_dispatch_events(self, timeout: float | None) -> None:
         """gunicorn's turn of the event loop, then the access lines of the answers it saw."""
         try:
             super().wait_for_and_dispatch_events(timeout)
