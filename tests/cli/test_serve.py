@@ -222,3 +222,42 @@ def test_the_development_server_prints_the_addresses_once_and_answers(seed_store
         errors = serving.stop()
     assert sum(line.startswith("innograph serves version") for line in serving.seen) == 1
     assert "already in use" not in errors  # the reloader's second process binds no port anew
+
+
+def test_an_access_log_nobody_reads_any_more_stops_no_answer(seed_store: Path) -> None:
+    """``innograph serve | head -4``: once the reader is gone, writing the access lines fails
+    (a broken pipe); the worker says so on its error output and answers on."""
+    port = free_port()
+    process = subprocess.Popen(
+        command(seed_store, "--port", str(port), "--workers", "1"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            if line.startswith("One short line"):
+                break
+        process.stdout.close()  # the reader goes: the next access line meets a broken pipe
+        deadline = time.monotonic() + 30
+        while not _children(process.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)  # the master prints its banner before it forks the web worker
+        (worker,) = _children(process.pid)
+        url = f"http://127.0.0.1:{port}/sparql?query=ASK%7B%7D&format=json"
+        statuses = []
+        for _ in range(5):
+            statuses.append(get(url))
+            time.sleep(0.1)  # a turn of the worker's loop each, which writes the line
+        assert statuses == [200] * 5
+        assert _children(process.pid) == [worker], "the web worker was not replaced"
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        _, errors = process.communicate(timeout=30)
+    assert "access log: cannot write 1 line(s): BrokenPipeError" in errors, errors
+    assert "Traceback" not in errors
+
+
+def _children(pid: int) -> list[int]:
+    return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
