@@ -17,6 +17,7 @@ DEFAULT_STORE = Path("store")
 ACCESS_LOGS = ("short", "full", "off")
 BACKEND_KINDS = ("oxigraph", "virtuoso")
 EMBEDDED = "embedded"
+REMOTE_IN_FLIGHT = 2  # queries in flight to a store server per web worker, unless set
 
 
 def usable_cores(cgroup: Path = Path("/sys/fs/cgroup/cpu.max")) -> int:
@@ -283,9 +284,12 @@ class Settings:
         query worker is busy on the CPU while it answers, and more of them than cores only
         take turns, each with a RocksDB cache of its own: at 200 profiles on two cores, two
         web workers with one query worker each answered cold point queries 10 to 20% faster
-        than with two each, and held 196 MB at their peak instead of 280."""
+        than with two each, and held 196 MB at their peak instead of 280. With a store server
+        it is the queries in flight to it per web worker."""
         if self.query_workers:
             return self.query_workers
+        if self.backend_endpoints:  # the queries wait on the store server, not on these cores
+            return REMOTE_IN_FLIGHT
         return max(1, usable_cores() // max(1, web_workers))
 
     @property

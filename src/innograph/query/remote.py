@@ -370,9 +370,5 @@ def remote_executor(settings: Settings) -> RemoteExecutor | None:
     backend = store.slots.Backend.from_settings(settings)
     if backend is None:
         return None
-    # The queries wait on the store server, not on this machine's cores: 0 is 2 in flight.
-    in_flight = settings.query_workers or REMOTE_IN_FLIGHT
+    in_flight = settings.query_workers_per(1)  # serve gives the number it chose per web worker
     return RemoteExecutor(settings.store, backend, in_flight, settings.queue_wait_s)
-
-
-REMOTE_IN_FLIGHT = 2  # queries in flight to the store server per web worker, unless set

@@ -655,8 +655,7 @@ def serve(
 ) -> None:
     """Run gunicorn until it is stopped; BANNER is printed once it listens."""
     _query_workers_skip_the_script()
-    if not settings.backend_endpoints:  # 0: the cores shared among the web workers
-        settings = dataclasses.replace(settings, query_workers=settings.query_workers_per(workers))
+    settings = dataclasses.replace(settings, query_workers=settings.query_workers_per(workers))
 
     def ready(_arbiter: Any) -> None:
         if banner:
