@@ -4,6 +4,7 @@ without a thread, whatever the client does with its socket."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import socket
 import threading
@@ -127,6 +128,41 @@ def test_a_repeat_is_the_same_response_with_a_fresh_date(
         assert reply.headers["Connection"] == "keep-alive"
     assert first.body.count(b'"city"') > 1
     assert len(access_lines(log, "POST /sparql 200", 5)) == 5  # the repeats' too
+
+
+@pytest.mark.parametrize("form", ["full", "short"])
+def test_a_repeat_s_access_line_is_the_one_a_thread_writes(
+    seed_store: Path, tmp_path: Path, form: str
+) -> None:
+    """The event loop writes a repeat's line from one made when the answer was kept: what the
+    client sent (a ``%`` and a quote in the target, the User-Agent and the Referer, a Basic
+    user) reads as in the line gunicorn writes, and only the time and duration differ."""
+    log = tmp_path / "serve.log"
+    server = start_server(seed_store, {"INNOGRAPH_ACCESS_LOG": form}, log=log)
+    try:
+        target = "/sparql?query=ASK%7B%7D&note=100%25%22(h)s%(t)s"
+        raw = (
+            f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            "Accept: application/sparql-results+json\r\n"
+            'User-Agent: probe "quoted" %(h)s %(M)s 100%\r\n'
+            "Referer: http://example.org/%s\r\n"
+            "Authorization: Basic YW5hOnNlY3JldA==\r\n\r\n"  # ana:secret
+        ).encode()
+        replies = [ask(server, raw) for _ in range(4)]
+        assert [reply.status for reply in replies] == [200] * 4
+        lines = access_lines(log, "127.0.0.1 - ana [" if form == "full" else "GET /sparql", 4)
+    finally:
+        stop_server(server)
+    assert len(lines) == 4
+    if form == "full":
+        assert "GET /sparql?query=ASK%7B%7D&note=100%25%22(h)s%(t)s HTTP/1.1" in lines[0]
+        assert '"probe \\"quoted\\" %(h)s %(M)s 100%" ' in lines[0]
+        assert '"http://example.org/%s" ' in lines[0]
+    else:
+        assert re.fullmatch(r"GET /sparql 200 \d+ ms", lines[0])
+    pattern = (r"\[[^]]+\] ", "[time] "), (r"\d+ ms$", "N ms")
+    same = [re.sub(pattern[1][0], pattern[1][1], re.sub(*pattern[0], line)) for line in lines]
+    assert same == [same[0]] * 4, "the repeats' lines (the last two) differ from the threads'"
 
 
 CITY = "/id/city/liverpool-city-region"
@@ -287,11 +323,11 @@ def test_a_proxy_s_answer_is_never_given_to_a_client_that_may_not_say_it_is_one(
     assert direct.headers["ETag"] == plain.headers["ETag"]
 
 
-def kept_entry(atoms: str, body: bytes = b"") -> Kept:
-    return Kept("v1", b"HTTP/1.1 304 Not Modified\r\n", b"\r\n", body, (("a", atoms),))
+def kept_entry(line: str, body: bytes = b"") -> Kept:
+    return Kept("v1", b"HTTP/1.1 304 Not Modified\r\n", b"\r\n", body, line)
 
 
-def test_what_an_entry_weighs_counts_its_log_atoms_and_bookkeeping() -> None:
+def test_what_an_entry_weighs_counts_its_access_line_and_bookkeeping() -> None:
     repeats = Repeats(100_000)
     for n in range(1_000):  # 304s with a long User-Agent: no body, yet each weighs 8 KB
         repeats.put(n.to_bytes(4, "big"), kept_entry("x" * 8000))

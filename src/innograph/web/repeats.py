@@ -33,14 +33,14 @@ class Kept:
     status_line: bytes  # b"HTTP/1.1 200 OK\r\nServer: gunicorn\r\n"
     headers: bytes  # the app's headers and the blank line
     body: bytes  # the app's own bytes object (the answer cache's), never a copy
-    atoms: tuple[tuple[str, str], ...]  # what the access log says of it, but time and client
+    line: str  # its access line, the client, time and duration left to fill in ("": no log)
 
     @property
     def size(self) -> int:
-        """What it holds, the log's atoms and the bookkeeping too (a 304 has no body, and its
+        """What it holds, the access line and the bookkeeping too (a 304 has no body, and its
         request line, Referer and User-Agent may weigh kilobytes)."""
-        atoms = sum(len(value) for _, value in self.atoms)
-        return len(self.status_line) + len(self.headers) + len(self.body) + atoms + OVERHEAD
+        lengths = (self.status_line, self.headers, self.body, self.line)
+        return sum(map(len, lengths)) + OVERHEAD
 
 
 def request_key(received: bytes, proxied: bool) -> bytes:
@@ -78,9 +78,17 @@ class Repeats:
                 self._size -= gone.size
 
 
-def keeping(app: WsgiApp, repeats: Repeats, keys: threading.local, server: str) -> WsgiApp:
+def keeping(
+    app: WsgiApp,
+    repeats: Repeats,
+    keys: threading.local,
+    server: str,
+    access_line: Callable[[Environ, str, int], str | None],
+) -> WsgiApp:
     """APP, with the responses it marks as kept remembered under the key of the request's bytes,
-    which the server puts in ``keys.key`` (None: a request it did not read whole and alone)."""
+    which the server puts in ``keys.key`` (None: a request it did not read whole and alone).
+    ACCESS_LINE writes the line the log will show for each repeat (None: it cannot, and the
+    response is not kept)."""
 
     def wsgi(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         key, keys.key = getattr(keys, "key", None), None
@@ -104,14 +112,16 @@ def keeping(app: WsgiApp, repeats: Repeats, keys: threading.local, server: str) 
         status, headers = caught
         if status.startswith("200 ") and _length(headers) != len(body):
             return [body]
+        line = access_line(environ, status, len(body))
+        if line is None:
+            return [body]
         lines = "".join(f"{name}: {value}\r\n" for name, value in headers)
-        atoms = _atoms(environ, status, len(body))
         kept = Kept(
             version,
             f"HTTP/1.1 {status}\r\nServer: {server}\r\n".encode("latin-1"),
             lines.encode("latin-1") + b"\r\n",
             body,
-            atoms,
+            line,
         )
         repeats.put(key, kept)
         return [body]
@@ -142,16 +152,3 @@ def _length(headers: list[tuple[str, str]]) -> int | None:
         if name.lower() == "content-length":
             return int(value) if value.isdigit() else None
     return None
-
-
-def _atoms(environ: Environ, status: str, length: int) -> tuple[tuple[str, str], ...]:
-    method = environ["REQUEST_METHOD"]
-    return (
-        ("r", f"{method} {environ.get('RAW_URI', '')} {environ['SERVER_PROTOCOL']}"),
-        ("m", method),
-        ("U", environ.get("PATH_INFO", "")),
-        ("s", status.split(None, 1)[0]),
-        ("b", str(length)),
-        ("f", environ.get("HTTP_REFERER", "-")),
-        ("a", environ.get("HTTP_USER_AGENT", "-")),
-    )

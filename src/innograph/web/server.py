@@ -102,14 +102,45 @@ class AccessLogger(Logger):
         if self.access_log_enabled:
             self._keep(self.atoms(resp, req, environ, request_time))
 
+    def repeat_line(self, environ: dict[str, Any], status: str, length: int) -> str | None:
+        """The access line of every answer the event loop gives again to a request (``repeats``),
+        written once: the client, time and duration are left as ``%(h)s``, ``%(t)s`` and
+        ``%(M)s`` to fill in, and a ``%`` of what the client sent is doubled. "" when there is
+        no access log; None when the line cannot be written (the response is then not kept)."""
+        if not self.access_log_enabled:
+            return ""
+        method = environ["REQUEST_METHOD"]
+        same = {
+            "r": f"{method} {environ.get('RAW_URI', '')} {environ['SERVER_PROTOCOL']}",
+            "m": method,
+            "U": environ.get("PATH_INFO", ""),
+            "s": status.split(None, 1)[0],
+            "b": str(length),
+            "f": environ.get("HTTP_REFERER", "-"),
+            "a": environ.get("HTTP_USER_AGENT", "-"),
+            "l": "-",
+            "u": self._get_user(environ) or "-",  # type: ignore[attr-defined]  # not in stubs
+        }
+        atoms = {key: value.replace("%", "%%") for key, value in _printable(same).items()}
+        atoms.update(h="%(h)s", t="%(t)s", M="%(M)s")
+        try:
+            line: str = self.cfg.access_log_format % self.atoms_wrapper_class(atoms)
+        except Exception:  # as gunicorn does: an access line never fails a request
+            self.error(traceback.format_exc())
+            return None
+        return line
+
     def repeated(self, kept: Kept, client: Any, request_time: float) -> None:
         """The line of a request the event loop answered again (``repeats``)."""
-        if not self.access_log_enabled:
+        if not kept.line:
             return
-        atoms: dict[str, Any] = dict(kept.atoms)
-        atoms.update(h=client[0] if isinstance(client, tuple) else str(client), t=self.now())
-        atoms.update(l="-", u="-", M=int(request_time * 1000))
-        self._keep(_printable(atoms))
+        host = client[0] if isinstance(client, tuple) else str(client).translate(_CONTROL)
+        varying = {"h": host, "M": int(request_time * 1000)}
+        if "%(t)s" in kept.line:
+            varying["t"] = self.now()
+        line = kept.line % varying
+        with self._lines_lock:
+            self._lines.append(line)
 
     def _keep(self, atoms: dict[str, Any]) -> None:
         try:
@@ -298,6 +329,8 @@ class Worker(ThreadWorker):
         self.repeats: Repeats | None = None
         self.keys = threading.local()  # a thread's request key, for the app's wrapper
         self.dated = (0, b"")  # the second of the last Date header written, and the header
+        self.notified = 0.0  # when the arbiter was last told this worker is alive
+        self.keepalive_s = float(self.cfg.keepalive)
         super().init_process()
 
     def load_wsgi(self) -> None:
@@ -306,7 +339,8 @@ class Worker(ThreadWorker):
         capacity = self.runtime.settings.result_cache_bytes
         if capacity > 1:  # 1 turns the caches off
             self.repeats = Repeats(capacity)
-            self.wsgi = keeping(self.wsgi, self.repeats, self.keys, SERVER)  # type: ignore[assignment]
+            line = self.log.repeat_line  # type: ignore[attr-defined]  # our AccessLogger
+            self.wsgi = keeping(self.wsgi, self.repeats, self.keys, SERVER, line)  # type: ignore[assignment]
 
     def accept(self, listener: Any) -> None:
         try:
@@ -316,32 +350,34 @@ class Worker(ThreadWorker):
                 raise
             return
         self.nr_conns += 1
-        self._read_request(TConn(self.cfg, gathered(client), address, listener.getsockname()))
+        conn: Any = TConn(self.cfg, gathered(client), address, listener.getsockname())
+        conn.proxied = self._proxied(conn)
+        self._read_request(conn)
 
     def on_client_socket_readable(self, conn: Any, client: Any) -> None:
-        """A kept-alive connection starts its next request: read it as a new one's (it stays
-        registered with the poller, for the new callback; its socket is non-blocking)."""
-        self.keepalived_conns.remove(conn)
-        self._read_request(conn, registered=True)
+        """The one callback of a connection the event loop waits on, whether it waits for the
+        next request (kept alive: gunicorn's ``finish_request`` registers it too) or for the
+        rest of one begun: a connection answered in the loop stays registered as it is, with
+        no call to the poller between two requests."""
+        if not conn.reading:  # a kept-alive connection starts its next request
+            self.keepalived_conns.remove(conn)
+            self._read_request(conn, registered=True)
         self._received(conn)
 
     def _read_request(self, conn: Any, registered: bool = False) -> None:
         """Wait for a whole request on CONN, whose socket is non-blocking. Each socket the
         event loop reads is non-blocking (gunicorn's, and ``_keep_alive``): it is not set
-        again, and a socket the loop waits on again is modified, not registered anew (each
-        of these is a system call per request, and a repeat costs a dozen in all)."""
+        again, and one the loop already waits on is left registered (each of these is a
+        system call per request, and a repeat costs a few in all)."""
+        conn.reading = True
         conn.received = getattr(conn, "received", b"")  # the start of a pipelined request
         conn.continued = False
         conn.timeout = time.monotonic() + self.read_s
         conn.data_ready = True  # gunicorn's thread must not wait for data: it is all there
         self.pending_conns.append(conn)  # murder_pending closes it at its timeout
-        if registered:  # the same events for another callback: no system call
-            self.poller.modify(conn.sock, selectors.EVENT_READ, partial(self._readable, conn))
-        else:
-            self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._readable, conn))
-
-    def _readable(self, conn: Any, _client: Any) -> None:
-        self._received(conn)
+        if not registered:
+            waiting = partial(self.on_client_socket_readable, conn)
+            self.poller.register(conn.sock, selectors.EVENT_READ, waiting)
 
     def _received(self, conn: Any) -> None:
         """Read what the client sent; no input may raise into gunicorn's loop (the worker,
@@ -365,6 +401,7 @@ class Worker(ThreadWorker):
         conn.received += data
         if request_complete(conn.received, self.max_body):
             self.pending_conns.remove(conn)
+            conn.reading = False
             if not self._answered_again(conn):
                 self.poller.unregister(conn.sock)  # a thread reads it now
                 self.enqueue_req(conn)
@@ -386,13 +423,13 @@ class Worker(ThreadWorker):
         received = conn.received
         if self.repeats is None or not self.alive:
             return False
-        if len(self.keepalived_conns) >= self.max_keepalived or not self.cfg.keepalive:
+        if len(self.keepalived_conns) >= self.max_keepalived or not self.keepalive_s:
             return False  # gunicorn would close it: a thread does
         if self.max_requests and self.nr + 1 >= self.max_requests:
             return False  # the worker restarts after this one: a thread says so
-        if not alone(received, self.max_body):
-            return False  # another request follows (pipelined), or a body not yet read
-        kept = self.repeats.get(request_key(received, self._proxied(conn)))
+        # Only the bytes of one whole request alone are ever kept (``handle``): bytes found
+        # are such a request, and bytes not alone (pipelined, a body unread) are never found.
+        kept = self.repeats.get(request_key(received, conn.proxied))
         if kept is None:
             return False
         try:
@@ -454,13 +491,11 @@ class Worker(ThreadWorker):
                 self.poller.unregister(conn.sock)
             self._close(conn)
             return
-        conn.set_timeout()
+        conn.timeout = time.monotonic() + self.keepalive_s  # gunicorn's set_timeout
         self.keepalived_conns.append(conn)
-        waiting = partial(self.on_client_socket_readable, conn)
-        if registered:
-            self.poller.modify(conn.sock, selectors.EVENT_READ, waiting)
-        else:
+        if not registered:
             conn.sock.setblocking(False)  # a thread wrote the rest in blocking mode
+            waiting = partial(self.on_client_socket_readable, conn)
             self.poller.register(conn.sock, selectors.EVENT_READ, waiting)
 
     def _close(self, conn: Any) -> None:
@@ -527,7 +562,7 @@ class Worker(ThreadWorker):
         """gunicorn's request handling (in a thread), from the bytes already received."""
         received, conn.received = getattr(conn, "received", b""), b""
         whole = bool(received) and alone(received, self.max_body)
-        self.keys.key = request_key(received, self._proxied(conn)) if whole else None
+        self.keys.key = request_key(received, conn.proxied) if whole else None
         if received:
             conn.sock.setblocking(True)
             if conn.parser is None:
@@ -549,6 +584,15 @@ class Worker(ThreadWorker):
             super().run()
         finally:  # the lines of answers finished after the loop's last turn
             self.log.write_access_lines()  # type: ignore[attr-defined]  # our AccessLogger
+
+    def notify(self) -> None:
+        """gunicorn's heartbeat, a ``utime`` of the worker's file, at most once a second rather
+        than on every turn of the event loop (a system call per repeat): the arbiter waits
+        ``timeout`` seconds, 30 or more, before it takes a silent worker for stuck."""
+        now = time.monotonic()
+        if now - self.notified >= 1.0:
+            self.notified = now
+            super().notify()
 
     def wait_for_and_dispatch_events(self, timeout: float | None) -> None:
         """gunicorn's turn of the event loop, then the access lines of the answers it saw."""
