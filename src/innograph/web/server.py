@@ -358,11 +358,17 @@ class Worker(ThreadWorker):
         """The one callback of a connection the event loop waits on, whether it waits for the
         next request (kept alive: gunicorn's ``finish_request`` registers it too) or for the
         rest of one begun: a connection answered in the loop stays registered as it is, with
-        no call to the poller between two requests."""
-        if not conn.reading:  # a kept-alive connection starts its next request
-            self.keepalived_conns.remove(conn)
-            self._read_request(conn, registered=True)
-        self._received(conn)
+        no call to the poller between two requests. Nothing a client sends, and no broken
+        bookkeeping, may raise into gunicorn's loop (the worker, every request in flight on it
+        and its query workers would go): the connection is answered 400 and closed instead."""
+        try:
+            if not conn.reading:  # a kept-alive connection starts its next request
+                self.keepalived_conns.remove(conn)
+                self._read_request(conn, registered=True)
+            self._read_more(conn)
+        except Exception:
+            self.log.exception("Unreadable request from %s", conn.client)
+            self._abandon(conn)
 
     def _read_request(self, conn: Any, registered: bool = False) -> None:
         """Wait for a whole request on CONN, whose socket is non-blocking. Each socket the
@@ -378,15 +384,6 @@ class Worker(ThreadWorker):
         if not registered:
             waiting = partial(self.on_client_socket_readable, conn)
             self.poller.register(conn.sock, selectors.EVENT_READ, waiting)
-
-    def _received(self, conn: Any) -> None:
-        """Read what the client sent; no input may raise into gunicorn's loop (the worker,
-        every request in flight on it and its query workers would go)."""
-        try:
-            self._read_more(conn)
-        except Exception:
-            self.log.exception("Unreadable request from %s", conn.client)
-            self._abandon(conn)
 
     def _read_more(self, conn: Any) -> None:
         try:
