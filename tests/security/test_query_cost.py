@@ -168,6 +168,37 @@ def test_q4_clients_that_never_finish_their_request_do_not_hold_the_server(
             connection.close()
 
 
+def test_q4_a_stopping_server_answers_requests_still_half_sent_and_exits(
+    seed_store: Path,
+) -> None:
+    """A server told to stop (SIGTERM, a deploy) while clients are halfway through a request
+    answers each 503 after a short linger and exits: before, the worker waited for them until
+    ``graceful_timeout`` (10 s), was killed by the arbiter, and every one of them got a reset."""
+    server = start_server(seed_store, {"INNOGRAPH_CLIENT_READ_S": "60"})
+    port = int(server.url.rsplit(":", 1)[1])
+    slow = [socket.create_connection(("127.0.0.1", port)) for _ in HALF_SENT[:2]]
+    try:
+        for connection, begun in zip(slow, HALF_SENT[:2], strict=True):
+            connection.sendall(begun)
+        time.sleep(0.5)  # the worker has read them
+        stopped = time.monotonic()
+        server.process.terminate()
+        for connection in slow:
+            connection.settimeout(15)
+            received = b""
+            while chunk := connection.recv(65536):
+                received += chunk
+            assert received.startswith(b"HTTP/1.1 503 "), received[:100]
+            assert b'"status": 503' in received
+            assert b"send it again" in received
+        server.process.wait(timeout=15)
+        assert time.monotonic() - stopped < 6, "the worker waited out graceful_timeout"
+    finally:
+        for connection in slow:
+            connection.close()
+        stop_server(server)
+
+
 def test_q4_a_client_that_expects_100_continue_is_told_once_then_answered(
     small_pool: LiveServer,
 ) -> None:

@@ -330,6 +330,7 @@ class Worker(ThreadWorker):
         self.keys = threading.local()  # a thread's request key, for the app's wrapper
         self.dated = (0, b"")  # the second of the last Date header written, and the header
         self.notified = 0.0  # when the arbiter was last told this worker is alive
+        self.stopped_at: float | None = None  # when the worker was seen stopping
         self.keepalive_s = float(self.cfg.keepalive)
         super().init_process()
 
@@ -521,13 +522,21 @@ class Worker(ThreadWorker):
 
     def murder_pending(self) -> None:
         """Close the connections whose request did not arrive in time (408 to those that began
-        one), and, once the worker stops, those that have not begun one."""
+        one), and, once the worker stops, those that have not begun one at once and those
+        halfway through one after ``STOP_LINGER_S`` (503: retry): waited for until
+        ``graceful_timeout``, they held the worker until the arbiter killed it, and their
+        clients, with every other connection still open, got a reset instead of an answer."""
         now = time.monotonic()
+        if not self.alive and self.stopped_at is None:
+            self.stopped_at = now
+        stopped = self.stopped_at is not None and now - self.stopped_at >= STOP_LINGER_S
         for conn in list(self.pending_conns):
             late = conn.timeout is not None and conn.timeout <= now
             if getattr(conn, "received", b""):
                 if late:
                     self._drop(conn, (408, "Request Timeout", _TOO_SLOW.format(self.read_s)))
+                elif stopped:
+                    self._drop(conn, (503, "Service Unavailable", _STOPPING))
             elif late or not self.alive:
                 self._drop(conn)
 
@@ -615,6 +624,9 @@ class Worker(ThreadWorker):
 
 
 _TOO_SLOW = "the request did not arrive within {:g} s; send it whole, then wait for the answer"
+_STOPPING = "the server is restarting and the request had not arrived whole; send it again"
+STOP_LINGER_S = 2.0  # what a request begun gets to arrive once the worker stops (gunicorn's
+# linger for kept-alive connections)
 
 
 def _send_rest(client: socket.socket, rest: bytes) -> bool:
