@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import http.client
 import io
+import logging
 import re
 import threading
 import time
@@ -62,6 +63,8 @@ VIRTUOSO_FUNCTIONS = ("bif:", "sql:", "java:", "clr:", "http://www.openlinksw.co
 # before sending any of it, and works on after a client leaves, up to MaxQueryExecutionTime).
 # Measured: its answer comes up to 2 s after the limit (1 s and 2 s both answered at 2.0 s).
 VIRTUOSO_EARLY_S = 2.0
+
+log = logging.getLogger(__name__)  # what a store server said, for operators only
 
 
 class Executor(Protocol):
@@ -325,6 +328,8 @@ def _virtuoso_status(response: http.client.HTTPResponse, timeout_s: float) -> No
         said = response.read(MESSAGE_BYTES)
         if b"S1T00" in said or b"SR171" in said:
             raise BackendTimeout(timeout_s)
+        first = said.decode("utf-8", "replace").splitlines()[:1]
+        log.warning("the store server answered 500: %s", first[0][:200] if first else "")
         if said.startswith(b"Virtuoso ") and b" Error " in said[:40]:
             raise BackendRefused("query: the store server cannot run this query")
         raise BackendFailed("the store server failed (it answered 500)")
