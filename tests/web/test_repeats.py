@@ -14,11 +14,13 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from gunicorn.config import Config
 
 from conftest import SEED, LiveServer, built_store, start_server, stop_server
 from innograph import store
 from innograph.query.workers import WAIT_FUNCTION
 from innograph.web.repeats import Kept, Repeats
+from innograph.web.server import ACCESS_FORMATS, AccessLogger
 
 CITIES = "SELECT ?city WHERE { ?city a <https://w3id.org/innograph/def/City> }"
 LARGE = "SELECT * WHERE { ?s ?p ?o . ?a ?b ?c } LIMIT 10000"  # megabytes of JSON
@@ -163,6 +165,31 @@ def test_a_repeat_s_access_line_is_the_one_a_thread_writes(
     pattern = (r"\[[^]]+\] ", "[time] "), (r"\d+ ms$", "N ms")
     same = [re.sub(pattern[1][0], pattern[1][1], re.sub(*pattern[0], line)) for line in lines]
     assert same == [same[0]] * 4, "the repeats' lines (the last two) differ from the threads'"
+
+
+def test_a_repeat_line_is_made_only_when_it_can_be_filled_in() -> None:
+    """A format's own ``%%`` would leave a bare ``%`` in the template: such an answer is not
+    kept (a thread answers it each time, and writes its line), and nothing raises."""
+    config = Config()
+    config.set("accesslog", "-")
+    config.set("access_log_format", ACCESS_FORMATS["full"])
+    logger = AccessLogger(config)
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": "/sparql?q=%25(M)s",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_USER_AGENT": 'probe "quoted" 100%',
+    }
+    line = logger.repeat_line(environ, "200 OK", 5)
+    assert line is not None
+    filled = line % {"h": "127.0.0.1", "t": "[now]", "M": 3}
+    assert filled == (
+        '127.0.0.1 - - [now] "GET /sparql?q=%25(M)s HTTP/1.1" 200 5 "-" "probe \\"quoted\\" 100%" 3 ms'
+    )
+    config.set("access_log_format", "100%% %(m)s")
+    assert logger.repeat_line(environ, "200 OK", 5) is None
+    config.set("accesslog", None)
+    assert AccessLogger(config).repeat_line(environ, "200 OK", 5) == ""
 
 
 CITY = "/id/city/liverpool-city-region"

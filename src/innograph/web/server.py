@@ -125,6 +125,7 @@ class AccessLogger(Logger):
         atoms.update(h="%(h)s", t="%(t)s", M="%(M)s")
         try:
             line: str = self.cfg.access_log_format % self.atoms_wrapper_class(atoms)
+            line % {"h": "", "t": "", "M": 0}  # a format's own "%%" would leave a bare "%"
         except Exception:  # as gunicorn does: an access line never fails a request
             self.error(traceback.format_exc())
             return None
