@@ -24,7 +24,7 @@ from rdflib.namespace import RDF, SKOS
 
 from . import __version__, store
 from .errors import InnographError, ProfileError, UsageError
-from .mapping import SourceDocument, map_profile
+from .mapping import SourceDocument, map_profile, ntriples
 from .parsing import parse_bytes
 from .records import ParsedProfile, SurveyOptions
 from .settings import Settings
@@ -164,8 +164,7 @@ def process_profile(job: tuple[str, bytes, str]) -> Outcome:
     except ProfileError as error:
         return Outcome(name, sha, error=error.public_message)
     quads = map_profile(parsed.profile, SourceDocument(name, sha), base, __version__)
-    triples = store.graphs.ntriples((s, p, o) for s, p, o, _ in quads)
-    return Outcome(name, sha, NamedGraph(str(quads[0][3]), triples))
+    return Outcome(name, sha, NamedGraph(str(quads[0][3]), ntriples(quads)))
 
 
 def map_all(

@@ -15,18 +15,11 @@ from rdflib import Graph, Namespace
 from rdflib.namespace import SKOS
 from rdflib.term import Node
 
-IG = Namespace("https://w3id.org/innograph/def/")
+from .prefixes import DEF
+from .prefixes import PREFIXES as PREFIXES  # its users import it from here
+
+IG = Namespace(DEF)
 VOCAB = "https://w3id.org/innograph/vocab/"
-# Prefixes for the documents we write (dumps, linked-data documents).
-PREFIXES = {
-    "ig": str(IG),
-    "org": "http://www.w3.org/ns/org#",
-    "qb": "http://purl.org/linked-data/cube#",
-    "prov": "http://www.w3.org/ns/prov#",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "dct": "http://purl.org/dc/terms/",
-    "foaf": "http://xmlns.com/foaf/0.1/",
-}
 
 _PACKAGE = Path(__file__).resolve().parent
 _SOURCE_TREE = _PACKAGE.parent.parent

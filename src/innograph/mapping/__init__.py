@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import PurePath
 
+import pyoxigraph as ox
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, PROV, RDF, RDFS, SKOS, XSD, Namespace
 
@@ -27,6 +28,7 @@ from .entities import RULES, Entity, find_in_narratives
 Quad = tuple[URIRef, URIRef, URIRef | Literal, URIRef]  # subject, predicate, object, graph
 ORG = Namespace("http://www.w3.org/ns/org#")
 QB = Namespace("http://purl.org/linked-data/cube#")
+NTRIPLES = ox.RdfFormat.N_TRIPLES
 
 
 SHARE_MEASURES = {
@@ -580,3 +582,29 @@ def map_profile(
 ) -> list[Quad]:
     """The profile's quads in its own named graph, sorted."""
     return Mapper(profile, source, base, parser_version).map()
+
+
+def _iri(value: URIRef | Literal) -> ox.NamedNode:
+    """A subject or predicate of the mapping: always an IRI (it has no blank nodes)."""
+    assert isinstance(value, URIRef), value
+    return ox.NamedNode(str(value))
+
+
+def _term(value: URIRef | Literal) -> ox.NamedNode | ox.Literal:
+    """An rdflib term as a pyoxigraph one."""
+    if isinstance(value, Literal):
+        if value.language:
+            return ox.Literal(str(value), language=value.language)
+        if value.datatype is not None and str(value.datatype) != str(XSD.string):
+            return ox.Literal(str(value), datatype=ox.NamedNode(str(value.datatype)))
+        return ox.Literal(str(value))
+    return ox.NamedNode(str(value))
+
+
+def ntriples(quads: Iterable[Quad]) -> bytes:
+    """The quads' triples as N-Triples, in the order given, written by pyoxigraph."""
+    data = ox.serialize(
+        (ox.Triple(_iri(s), _iri(p), _term(o)) for s, p, o, _ in quads), format=NTRIPLES
+    )
+    assert data is not None, "serialised to memory, not to a file"
+    return data

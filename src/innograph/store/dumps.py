@@ -25,7 +25,7 @@ from typing import IO, cast
 
 import pyoxigraph as ox
 
-from ..vocab import PREFIXES
+from ..prefixes import PREFIXES
 from .files import write_atomically
 from .graphs import written
 

@@ -13,14 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import Literal, URIRef
-from rdflib.namespace import XSD
 
-from ..vocab import IG, data_dir, vocabulary_files
+from ..prefixes import DEF
 
 NQUADS = ox.RdfFormat.N_QUADS
 NTRIPLES = ox.RdfFormat.N_TRIPLES
-PROFILE_GRAPH = str(IG.ProfileGraph)
+PROFILE_GRAPH = f"{DEF}ProfileGraph"
 LOAD_BATCH = 200  # profile graphs per bulk load: fewer, larger SST files
 
 
@@ -40,38 +38,16 @@ class NamedGraph:
         return self.path.read_bytes()
 
 
-def iri(value: URIRef | Literal) -> ox.NamedNode:
-    """A subject or predicate of the mapping: always an IRI (it has no blank nodes)."""
-    assert isinstance(value, URIRef), value
-    return ox.NamedNode(str(value))
-
-
-def term(value: URIRef | Literal) -> ox.NamedNode | ox.Literal:
-    """An rdflib term as a pyoxigraph one."""
-    if isinstance(value, Literal):
-        if value.language:
-            return ox.Literal(str(value), language=value.language)
-        if value.datatype is not None and str(value.datatype) != str(XSD.string):
-            return ox.Literal(str(value), datatype=ox.NamedNode(str(value.datatype)))
-        return ox.Literal(str(value))
-    return ox.NamedNode(str(value))
-
-
 def written(data: bytes | None) -> bytes:
     """What a pyoxigraph serialiser returns when it is given no output file: the bytes."""
     assert data is not None, "serialised to memory, not to a file"
     return data
 
 
-def ntriples(triples: Iterable[tuple[URIRef, URIRef, URIRef | Literal]]) -> bytes:
-    """rdflib triples as N-Triples, in the order given."""
-    return written(
-        ox.serialize((ox.Triple(iri(s), iri(p), term(o)) for s, p, o in triples), format=NTRIPLES)
-    )
-
-
 def vocabulary_graphs(base: str) -> list[NamedGraph]:
     """The ontology and the SKOS schemes, each in a graph of its own."""
+    from ..vocab import data_dir, vocabulary_files  # rdflib: builds only, never query workers
+
     files = {
         f"{base}graph/ontology": sorted(data_dir("ontology").glob("*.ttl")),
         f"{base}graph/vocabularies": vocabulary_files(),
@@ -150,7 +126,7 @@ def count_profile_graphs(source: ox.Store) -> int:
 
 
 LOCATE = (
-    f"PREFIX ig: <{IG}> PREFIX dct: <http://purl.org/dc/terms/>"
+    f"PREFIX ig: <{DEF}> PREFIX dct: <http://purl.org/dc/terms/>"
     " PREFIX prov: <http://www.w3.org/ns/prov#>"
     " SELECT ?focus ?value ?file ?line WHERE { GRAPH ?g { ?focus ?p ?o ."
     " ?g prov:wasDerivedFrom ?doc . ?doc dct:identifier ?file ."
