@@ -5,6 +5,8 @@ answers to the catalogue, over real HTTP too, and never made when the estimate e
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 import urllib.parse
 import urllib.request
@@ -125,3 +127,28 @@ def test_a_server_with_the_copy_answers_the_catalogue_as_from_disk(
             assert rows(served) == rows(ask(on_disk, version, text)), path.name
     finally:
         stop_server(server)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc_trim")
+def test_a_worker_hands_back_what_its_queries_freed(version: store.Version) -> None:
+    """After the catalogue over the copy, the worker's trim gives the freed heap back to the
+    system (in a process of its own, as a worker is: pytest's heap would blur the figure)."""
+    script = f"""
+import sys
+from pathlib import Path
+from innograph import store
+from innograph.query.workers import _HeapTrim
+
+def rss_mb():
+    return int(Path("/proc/self/statm").read_text().split()[1]) * 4096 / 2**20
+
+copy = store.dumps.in_memory(Path({str(version.path)!r}))
+for path in sorted(Path({str(ROOT / "queries")!r}).glob("*.rq")):
+    list(copy.query(path.read_text(encoding="utf-8")))
+before = rss_mb()
+_HeapTrim().now()
+print(before - rss_mb())
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert float(done.stdout) >= 1.0, f"{float(done.stdout):.1f} MB handed back"

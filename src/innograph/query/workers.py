@@ -10,6 +10,7 @@ version, query and format: a version never changes, so neither does its answer.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import logging
 import multiprocessing
 import os
@@ -215,6 +216,32 @@ class _MemoryCopy:
         threading.Thread(target=make, daemon=True).start()
 
 
+class _HeapTrim:
+    """Hands the heap's free pages back to the system (glibc's ``malloc_trim``) once the
+    engine has worked ``every_s`` since the last time, and when asked. A query's scratch
+    memory, freed, stays with the process otherwise: a worker answering from its in-memory copy
+    grew from 58 to 73 MB over the catalogue, and to 60 MB again when trimmed. A trim walks the
+    whole heap (about 45 µs beside a 60 MB copy), so it waits for enough work to pay for it."""
+
+    def __init__(self, every_s: float = 0.05) -> None:
+        self._every_s = every_s
+        self._worked_s = 0.0
+        try:
+            self._trim: Callable[[int], int] | None = ctypes.CDLL(None).malloc_trim
+        except (OSError, AttributeError):  # not glibc: nothing to hand back this way
+            self._trim = None
+
+    def after(self, seconds: float) -> None:
+        self._worked_s += seconds
+        if self._worked_s >= self._every_s:
+            self.now()
+
+    def now(self) -> None:
+        self._worked_s = 0.0
+        if self._trim is not None:
+            self._trim(0)
+
+
 def _exit_with_parent() -> None:
     """Stop when the process that started this worker is gone (a web worker killed with
     SIGKILL never kills its pool): a runaway query must not run on with nobody to answer."""
@@ -235,6 +262,7 @@ def _serve(connection: Connection, store_root: str, test_functions: bool, memory
     functions = _functions(test_functions)
     _exit_with_parent()
     copy = _MemoryCopy(memory_mb)
+    trim = _HeapTrim()
     opened: tuple[str, Any] | None = None
     try:  # the served version, opened before the first query: its cost is no query's
         served = store.current(Path(store_root))
@@ -249,6 +277,7 @@ def _serve(connection: Connection, store_root: str, test_functions: bool, memory
             request: QueryRequest = connection.recv()
         except (EOFError, OSError):
             return
+        worked = 0.0
         try:
             if opened is None or opened[0] != request.version:
                 version = store.version_at(Path(store_root), request.version)
@@ -256,9 +285,11 @@ def _serve(connection: Connection, store_root: str, test_functions: bool, memory
                 copy.start(version)
             elif (held := copy.of(request.version)) is not None and opened[1] is not held:
                 opened = (request.version, held)  # the RocksDB store is closed
+                trim.now()  # its caches, and what loading the copy used, go back
             answer = _answer(opened[1], request, functions)
             in_memory = opened[1] is copy.of(request.version)
             reply: tuple[str, Any] = ("ok", replace(answer, in_memory=in_memory))
+            worked = answer.seconds
         except SyntaxError as error:
             reply = ("bad", engine_syntax_message(error))
         except (ValueError, TypeError, NotImplementedError, RuntimeError) as error:
@@ -268,6 +299,7 @@ def _serve(connection: Connection, store_root: str, test_functions: bool, memory
             log.exception("query worker failed")
             reply = ("error", type(error).__name__)
         connection.send((*reply, time.thread_time()))  # the pool tells long queries by it
+        trim.after(worked)  # once answered: the client does not wait for it
 
 
 # --- the pool, in the web process ---------------------------------------------------------------

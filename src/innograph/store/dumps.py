@@ -141,17 +141,18 @@ def copy_size_mb(triples: int) -> float:
 def in_memory(folder: Path) -> ox.Store | None:
     """The version as an in-memory store, read from its own dumps (the named graphs from the
     N-Quads, the default graph from the Turtle, the merge): the same statements as its RocksDB
-    store, loaded several times faster than copying them out of it. None without dumps."""
+    store, loaded several times faster than copying them out of it. None without dumps.
+
+    ``load``, not ``bulk_load``: into an in-memory store it is as quick (0.5 s for 180,000
+    quads), and it never holds more than the copy (``bulk_load`` peaked 40% above it)."""
     named, merged = (folder / FOLDER / dump.name for dump in (DUMPS[0], DUMPS[2]))
     if not (named.is_file() and merged.is_file()):
         return None
     copy = ox.Store()
     with gzip.open(named) as text:  # streamed: the text is never held whole
-        copy.bulk_load(cast(IO[bytes], text), format=NQUADS)
+        copy.load(cast(IO[bytes], text), format=NQUADS)
     with gzip.open(merged) as text:
-        copy.bulk_load(
-            cast(IO[bytes], text), format=ox.RdfFormat.TURTLE, to_graph=ox.DefaultGraph()
-        )
+        copy.load(cast(IO[bytes], text), format=ox.RdfFormat.TURTLE, to_graph=ox.DefaultGraph())
     return copy
 
 
