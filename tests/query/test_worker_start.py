@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -15,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from innograph import store
-from innograph.query.workers import PRELOADED, QueryRequest, QueryWorkers
+from innograph.query.workers import QueryRequest, QueryWorkers
 
 
 def test_a_pool_just_started_answers_a_crowd_without_taking_anyone_for_long(
@@ -74,18 +72,3 @@ def test_a_worker_killed_while_idle_is_replaced_before_its_fork_server_reaps_it(
         assert pid not in pool.idle_pids()
     finally:
         pool.close()
-
-
-def test_query_workers_import_no_rdflib() -> None:
-    """What the fork server preloads, and so every query worker holds, leaves rdflib (and the
-    web stack) out: the workers need pyoxigraph and the store's files only. With rdflib, each
-    fork server and its worker held 12 MB more (``benchmarks/README.md``, 2026-12-05)."""
-    heavy = ("rdflib", "flask", "jinja2", "werkzeug", "pyshacl")
-    script = (
-        "import importlib, sys\n"
-        f"for name in {PRELOADED!r}: importlib.import_module(name)\n"
-        f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({heavy!r})))\n"
-    )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "[]", f"a query worker imports {done.stdout.strip()}"
