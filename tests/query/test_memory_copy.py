@@ -33,8 +33,8 @@ def version(synthetic_store: Path) -> store.Version:
     return store.require_current(synthetic_store)
 
 
-def pool(root: Path, memory_copy_mb: float) -> Iterator[QueryWorkers]:
-    workers = QueryWorkers(root, 1, 5.0, False, memory_copy_mb=memory_copy_mb)
+def pool(root: Path, memory_copy_mb: float, after_s: float = 0.0) -> Iterator[QueryWorkers]:
+    workers = QueryWorkers(root, 1, 5.0, False, memory_copy_mb=memory_copy_mb, copy_after_s=after_s)
     try:
         yield workers
     finally:
@@ -111,11 +111,28 @@ def test_a_version_above_the_budget_stays_on_disk(
         assert not copy_in_use(workers, version, within_s=3)
 
 
+def test_a_worker_reads_its_copy_once_it_has_lived_the_time_limit(
+    synthetic_store: Path, version: store.Version
+) -> None:
+    """Not before: the worker that replaces one stopped at the limit is often taken by the next
+    runaway query within about a time limit, and its copy would go with it."""
+    for workers in pool(synthetic_store, 1024, after_s=2.0):
+        started = time.monotonic()
+        assert not copy_in_use(workers, version, within_s=1.0)
+        assert copy_in_use(workers, version, within_s=30)
+        assert time.monotonic() - started >= 2.0
+
+
 def test_a_server_with_the_copy_answers_the_catalogue_as_from_disk(
     synthetic_store: Path, on_disk: QueryWorkers, version: store.Version
 ) -> None:
-    server = start_server(synthetic_store, {"INNOGRAPH_MEMORY_COPY_MB": "256"})
+    limit_s = 1  # its workers read their copies once they have lived the time limit
+    server = start_server(
+        synthetic_store,
+        {"INNOGRAPH_MEMORY_COPY_MB": "256", "INNOGRAPH_QUERY_TIMEOUT_S": str(limit_s)},
+    )
     try:
+        time.sleep(limit_s + 1)  # and a copy of 40 profiles is read in a tenth of a second
         for path in CATALOGUE:
             text = path.read_text(encoding="utf-8")
             url = f"{server.sparql}?{urllib.parse.urlencode({'query': text})}"

@@ -79,6 +79,7 @@ class Runtime:
                     s.test_functions,
                     s.long_query_s,
                     s.memory_copy_mb,
+                    copy_after_s=s.query_timeout_s,
                 )
             return self._workers
 
