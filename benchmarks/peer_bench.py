@@ -11,9 +11,9 @@ same statements everywhere:
 * ``innograph``: ``innograph serve`` as shipped (gunicorn, answer cache on);
 * ``innograph-nocache``: the same with the answer cache off (``INNOGRAPH_RESULT_CACHE_BYTES=1``);
 * with ``--one-worker``, ``innograph-w1`` and ``innograph-w1-nocache``: one gunicorn worker;
-* with ``--on-disk``, ``innograph-disk`` and ``innograph-disk-nocache``: query workers that
-  answer from the version's RocksDB store alone, with no in-memory copy
-  (``INNOGRAPH_MEMORY_COPY_MB=0``; as shipped they keep one of a version that fits);
+* with ``--memory-copy MB``, ``innograph-mem`` and ``innograph-mem-nocache`` (and with
+  ``--one-worker`` ``innograph-w1-mem-nocache``): query workers that keep an in-memory copy of
+  the version (``INNOGRAPH_MEMORY_COPY_MB``);
 * with ``--before DIR``, ``innograph-before`` and ``innograph-before-nocache``: the code of
   another checkout (``git worktree add DIR REV``), so that a change is measured in one run;
 * ``oxigraph-rocksdb``: ``oxigraph load`` into a RocksDB folder, then ``oxigraph serve-read-only``;
@@ -188,11 +188,11 @@ def innograph(
     name: str,
     workers: int = 2,
     source: Path | None = None,
-    memory_copy_mb: float | None = None,
+    memory_copy_mb: float = 0,
 ) -> Target:
     """``innograph serve`` with ``workers`` gunicorn workers, from this checkout or from the
-    ``src/`` of another one (``--before``), its query workers' in-memory copies as shipped or
-    (``memory_copy_mb``) with that budget (0: none)."""
+    ``src/`` of another one (``--before``), its query workers on disk or (``memory_copy_mb``)
+    with an in-memory copy each."""
     target = Target(name, free_port(), None, "/sparql")
     target.pages = True
     env = {**os.environ}
@@ -200,9 +200,7 @@ def innograph(
         env["PYTHONPATH"] = str(source / "src")
     if not cache:
         env["INNOGRAPH_RESULT_CACHE_BYTES"] = "1"
-    env.pop("INNOGRAPH_MEMORY_COPY_MB", None)
-    if memory_copy_mb is not None:
-        env["INNOGRAPH_MEMORY_COPY_MB"] = str(memory_copy_mb)
+    env["INNOGRAPH_MEMORY_COPY_MB"] = str(memory_copy_mb)
     command = [*INNOGRAPH, "serve", "--store", str(store), "--port", str(target.port)]
     command += ["--workers", str(workers)]
     return start(target, command, env, "/-/ping")
@@ -532,10 +530,12 @@ def main() -> None:
         help="also serve innograph with one gunicorn worker (innograph-w1)",
     )
     parser.add_argument(
-        "--on-disk",
-        action="store_true",
-        help="also serve innograph with no in-memory copy (INNOGRAPH_MEMORY_COPY_MB=0:"
-        " innograph-disk, innograph-disk-nocache)",
+        "--memory-copy",
+        type=float,
+        default=0,
+        metavar="MB",
+        help="also serve innograph with INNOGRAPH_MEMORY_COPY_MB=MB (innograph-mem, and"
+        " innograph-w1-mem with --one-worker)",
     )
     parser.add_argument(
         "--long-query",
@@ -568,11 +568,18 @@ def main() -> None:
             if args.one_worker:
                 starters.append(lambda: innograph(store, True, "innograph-w1", workers=1))
                 starters.append(lambda: innograph(store, False, "innograph-w1-nocache", workers=1))
-            if args.on_disk:
-                starters.append(lambda: innograph(store, True, "innograph-disk", memory_copy_mb=0))
+            if args.memory_copy:
+                mb = args.memory_copy
+                starters.append(lambda: innograph(store, True, "innograph-mem", memory_copy_mb=mb))
                 starters.append(
-                    lambda: innograph(store, False, "innograph-disk-nocache", memory_copy_mb=0)
+                    lambda: innograph(store, False, "innograph-mem-nocache", memory_copy_mb=mb)
                 )
+                if args.one_worker:
+                    starters.append(
+                        lambda: innograph(
+                            store, False, "innograph-w1-mem-nocache", 1, memory_copy_mb=mb
+                        )
+                    )
             if args.before is not None:
                 before = args.before.resolve()
                 starters.append(lambda: innograph(store, True, "innograph-before", source=before))

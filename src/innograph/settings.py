@@ -89,14 +89,13 @@ class Settings:
         " worker has query workers (one more is a 503). 0 turns this off.",
     )
     memory_copy_mb: float = setting(
-        128.0,
+        0.0,
         "INNOGRAPH_MEMORY_COPY_MB",
         "Each query worker keeps a copy of the served version in memory when its estimated size"
-        " fits in this many MB, read from the version's dumps once the worker has lived the time"
-        " limit (it answers from disk meanwhile; queries then run two to three times as fast)."
-        " Every worker holds its own copy: count it times the query workers (one per core by"
-        " default) and the long queries' workers. The default holds versions up to about"
-        " 165,000 triples (a copy of 88,000 holds about 55 MB). 0 turns this off.",
+        " fits in this many MB (read from the version's dumps while the worker answers from"
+        " disk; queries then run about twice as fast). Every worker holds its own copy: count it"
+        " times the query workers (one per core by default) and the long queries' workers."
+        " 0 turns this off.",
     )
     cache_max_age_s: int = setting(
         60, "INNOGRAPH_CACHE_MAX_AGE_S", "Cache-Control max-age of answers, in seconds."
