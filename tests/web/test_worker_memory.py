@@ -1,21 +1,18 @@
-"""What each query worker holds, and which processes a server runs.
+"""What each query worker holds.
 
 Run as the ``innograph`` script, the server's main module is that script, which multiprocessing
 would run again in every query worker it starts, importing the whole command line there (5 to
 6 MB a worker). ``serve`` marks it as ``python -m innograph``'s module, which multiprocessing
-skips. What the fork server preloads leaves rdflib and the web stack out, and the web workers
-share one resource tracker."""
+skips. What the fork server preloads leaves rdflib and the web stack out."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from conftest import start_server, stop_server
 from innograph.query.workers import PRELOADED
 
 # A script as pip writes ``innograph``: it imports the command line, then runs it; here it
@@ -76,42 +73,3 @@ def test_query_workers_import_no_rdflib() -> None:
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]", f"a query worker imports {done.stdout.strip()}"
-
-
-def test_one_resource_tracker_serves_every_web_worker(synthetic_store: Path) -> None:
-    """Two web workers, each with its query pool's fork server, and one resource tracker for
-    them all, started by the master before it forks them (each one more held 6 MB)."""
-    server = start_server(synthetic_store, workers=2)
-    try:
-        master = server.process.pid
-        deadline = time.monotonic() + 30
-        while True:  # the second web worker may still be starting its pool after the first ping
-            web_workers = [p for p in children(master) if "multiprocessing" not in command_line(p)]
-            fork_servers = [f for w in web_workers for f in children(w, "forkserver")]
-            if len(fork_servers) == 2 or time.monotonic() > deadline:
-                break
-            time.sleep(0.1)
-        assert len(web_workers) == len(fork_servers) == 2
-        trackers = [t for p in (master, *web_workers) for t in children(p, "resource_tracker")]
-        assert len(trackers) == 1
-    finally:
-        stop_server(server)
-
-
-def children(pid: int, kind: str = "") -> list[int]:
-    """The processes PID started (each of its threads lists those it started); with KIND,
-    only multiprocessing's of that kind (``forkserver``, ``resource_tracker``)."""
-    found = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            found += [int(c) for c in (task / "children").read_text().split()]
-        except OSError:
-            continue
-    return [c for c in found if f"multiprocessing.{kind}" in command_line(c)] if kind else found
-
-
-def command_line(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
-        return ""

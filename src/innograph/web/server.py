@@ -22,7 +22,6 @@ import traceback
 from email.utils import formatdate
 from functools import partial
 from ipaddress import ip_address
-from multiprocessing import resource_tracker
 from typing import Any
 
 from gunicorn import SERVER
@@ -736,10 +735,4 @@ def serve(
     # objects are never visited by a collection there, which would write to each and so copy
     # every page of them into each worker (13 MB less in all, with two web workers).
     gc.freeze()
-    if not settings.backend_endpoints:
-        # One resource tracker for the whole server, started before the web workers are
-        # forked: they inherit it, and their query pools' fork servers find it alive instead
-        # of starting one each (6 MB apiece; multiprocessing's children share their parent's
-        # tracker so). A store server's fronts start no query workers, and need none.
-        resource_tracker.ensure_running()
     Server(settings, options).run()
