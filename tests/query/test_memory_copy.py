@@ -5,6 +5,7 @@ answers to the catalogue, over real HTTP too, and never made when the estimate e
 from __future__ import annotations
 
 import json
+import platform
 import subprocess
 import sys
 import time
@@ -146,18 +147,18 @@ def test_a_server_with_the_copy_answers_the_catalogue_as_from_disk(
         stop_server(server)
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc_trim")
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's malloc_trim")
 def test_a_worker_hands_back_what_its_queries_freed(version: store.Version) -> None:
     """After the catalogue over the copy, the worker's trim gives the freed heap back to the
     system (in a process of its own, as a worker is: pytest's heap would blur the figure)."""
     script = f"""
-import sys
+import os
 from pathlib import Path
 from innograph import store
 from innograph.query.workers import _HeapTrim
 
 def rss_mb():
-    return int(Path("/proc/self/statm").read_text().split()[1]) * 4096 / 2**20
+    return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 copy = store.dumps.in_memory(Path({str(version.path)!r}))
 for path in sorted(Path({str(ROOT / "queries")!r}).glob("*.rq")):

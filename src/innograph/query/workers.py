@@ -189,6 +189,8 @@ class _MemoryCopy:
     def __init__(self, budget_mb: float, after_s: float) -> None:
         self._budget_mb = budget_mb
         self._ready_at = time.monotonic() + after_s
+        self._lock = threading.Lock()
+        self._generation = 0  # one more at each start: a loader keeps its copy only if current
         self.version: str | None = None  # the version asked for last
         self.made: tuple[str, Any] | None = None  # (version id, its copy), set in one step
 
@@ -198,25 +200,34 @@ class _MemoryCopy:
         return made[1] if made is not None and made[0] == version_id else None
 
     def start(self, version: Any) -> None:
+        """Make a copy of VERSION, the one asked for now: a copy of any other, made or being
+        made, is dropped (each start is a new generation; a thread finding its own outdated,
+        before it reads the dumps or once it has, keeps nothing)."""
         from .. import store
 
-        self.version, self.made = version.id, None
+        with self._lock:
+            self._generation += 1
+            generation = self._generation
+            self.version, self.made = version.id, None
         counted = store.statistics.read(version.path)
         triples = counted["totals"]["triples"] if counted else None
-        if triples is None or store.dumps.copy_size_mb(triples) > self._budget_mb:
+        if self._budget_mb <= 0 or triples is None:
+            return
+        if store.dumps.copy_size_mb(triples) > self._budget_mb:
             return
 
         def make() -> None:
             time.sleep(max(0.0, self._ready_at - time.monotonic()))
-            if self.version != version.id:  # another version was asked for meanwhile
+            if self._generation != generation:  # another version was asked for meanwhile
                 return
             try:
                 made = store.dumps.in_memory(version.path)
             except Exception:  # the worker goes on answering from disk
                 log.exception("query worker: no in-memory copy of %s", version.id)
                 return
-            if self.version == version.id:  # still the version asked for (else dropped)
-                self.made = (version.id, made)
+            with self._lock:
+                if self._generation == generation:  # still the one asked for (else dropped)
+                    self.made = (version.id, made)
 
         threading.Thread(target=make, daemon=True).start()
 
@@ -232,9 +243,12 @@ class _HeapTrim:
         self._every_s = every_s
         self._worked_s = 0.0
         try:
-            self._trim: Callable[[int], int] | None = ctypes.CDLL(None).malloc_trim
-        except (OSError, AttributeError):  # not glibc: nothing to hand back this way
-            self._trim = None
+            trim = ctypes.CDLL(None).malloc_trim
+        except (OSError, AttributeError, TypeError):  # not glibc: nothing to hand back this way
+            self._trim: Callable[[int], int] | None = None
+        else:
+            trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+            self._trim = trim
 
     def after(self, seconds: float) -> None:
         self._worked_s += seconds
@@ -291,6 +305,7 @@ def _serve(
                 version = store.version_at(Path(store_root), request.version)
                 opened = (request.version, store.open_read_only(version))
                 copy.start(version)
+                trim.now()  # the version before, and its copy, go back
             elif (held := copy.of(request.version)) is not None and opened[1] is not held:
                 opened = (request.version, held)  # the RocksDB store is closed
                 trim.now()  # its caches, and what loading the copy used, go back
