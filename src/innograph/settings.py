@@ -92,10 +92,10 @@ class Settings:
         0.0,
         "INNOGRAPH_MEMORY_COPY_MB",
         "Each query worker keeps a copy of the served version in memory when its estimated size"
-        " fits in this many MB (read from the version's dumps while the worker answers from"
-        " disk; queries then run about twice as fast). Every worker holds its own copy: count it"
-        " times the query workers (one per core by default) and the long queries' workers."
-        " 0 turns this off.",
+        " fits in this many MB, read from the version's dumps once the worker has lived the time"
+        " limit (it answers from disk meanwhile; queries then run two to three times as fast)."
+        " Every worker holds its own copy: count it times the query workers (one per core by"
+        " default) and the long queries' workers. 0 turns this off.",
     )
     cache_max_age_s: int = setting(
         60, "INNOGRAPH_CACHE_MAX_AGE_S", "Cache-Control max-age of answers, in seconds."
