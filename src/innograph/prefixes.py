@@ -1,5 +1,6 @@
 """The namespaces innograph writes, as plain strings: the store and the query workers need them
-without rdflib, which costs each query worker 12 MB (``vocab`` wraps them in rdflib terms)."""
+without rdflib, which cost each query worker and its fork server 9 MB (``vocab`` wraps them in
+rdflib terms)."""
 
 from __future__ import annotations
 

@@ -191,7 +191,6 @@ class _MemoryCopy:
         self._ready_at = time.monotonic() + after_s
         self._lock = threading.Lock()
         self._generation = 0  # one more at each start: a loader keeps its copy only if current
-        self.version: str | None = None  # the version asked for last
         self.made: tuple[str, Any] | None = None  # (version id, its copy), set in one step
 
     def of(self, version_id: str) -> Any:
@@ -208,7 +207,7 @@ class _MemoryCopy:
         with self._lock:
             self._generation += 1
             generation = self._generation
-            self.version, self.made = version.id, None
+            self.made = None
         counted = store.statistics.read(version.path)
         triples = counted["totals"]["triples"] if counted else None
         if self._budget_mb <= 0 or triples is None:
