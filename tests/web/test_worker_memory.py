@@ -63,7 +63,7 @@ def test_serve_marks_the_script_before_gunicorn_starts(
 def test_query_workers_import_no_rdflib() -> None:
     """What the fork server preloads, and so every query worker holds, leaves rdflib (and the
     web stack) out: the workers need pyoxigraph and the store's files only. With rdflib, each
-    fork server and its worker held 12 MB more (``benchmarks/README.md``, 2026-12-05)."""
+    fork server and its worker held 9 MB more (``benchmarks/README.md``, 2026-12-05)."""
     heavy = ("rdflib", "flask", "jinja2", "werkzeug", "pyshacl")
     script = (
         "import importlib, sys\n"
