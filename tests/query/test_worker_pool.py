@@ -1,6 +1,6 @@
 """The query workers' pool (``innograph.query.workers.QueryWorkers``): a long query's process
 rejoins the pool when it ends in time, the surplus it makes takes the next long query's place
-instead of a new process, a surplus left idle is stopped, and a query known to be long goes to
+instead of a new process and waits in reserve meanwhile, a surplus left idle is stopped, and a query known to be long goes to
 the long places at once."""
 
 from __future__ import annotations
@@ -76,6 +76,30 @@ def test_a_surplus_left_idle_is_stopped(
     time.sleep(0.3)
     ask(pool, seed_store, 0)  # a quick query: its worker's return finds the stale surplus
     settled(pool, 1)
+
+
+def test_a_surplus_waits_in_reserve_while_quick_queries_take_turns(
+    pool: QueryWorkers, seed_store: Path
+) -> None:
+    """At most as many quick queries run at once as the pool's size, whatever it holds: the
+    surplus a long query left does not answer beside the pool's own worker (it stays idle, to
+    take the next long query's place or be stopped)."""
+    ask(pool, seed_store, 3 * LONG_S)
+    settled(pool, 2)  # the pool's worker and a surplus
+    answered: list[float] = []
+
+    def wait() -> None:
+        ask(pool, seed_store, 0.5, WAIT_FUNCTION)  # hardly any CPU: never long
+        answered.append(time.monotonic())
+
+    started = time.monotonic()
+    both = [threading.Thread(target=wait) for _ in range(2)]
+    for thread in both:
+        thread.start()
+    for thread in both:
+        thread.join()
+    assert len(answered) == 2
+    assert max(answered) - started >= 2 * 0.5  # one after the other, not side by side
 
 
 def test_a_query_that_waits_rather_than_works_is_not_long(seed_store: Path) -> None:

@@ -431,8 +431,11 @@ class QueryWorkers:
     time gives its process back to the pool when its priority can be restored: the pool then
     holds a surplus, which takes the place of the next long query's process instead of a new
     one (no start, no cold cache, no second in-memory copy to load), and is stopped once idle
-    for ``SURPLUS_IDLE_S``. A query that was long before on the same version (``costs``) goes
-    to the long places at once, or is turned away at once when they are full.
+    for ``SURPLUS_IDLE_S``. It waits in reserve: at most ``size`` quick queries run at once,
+    whatever the pool holds (more query workers than cores only take turns, each with caches of
+    its own, and a surplus that answered beside the others was never idle long enough to stop).
+    A query that was long before on the same version (``costs``) goes to the long places at
+    once, or is turned away at once when they are full.
 
     A worker reads its in-memory copy (``memory_copy_mb``) once it has lived ``copy_after_s``,
     the time limit as served. Each runaway query stopped at its limit costs a worker, and under
@@ -462,6 +465,7 @@ class QueryWorkers:
         self._long_query_s = long_query_s
         self._copy = (memory_copy_mb, copy_after_s)
         self._long = threading.BoundedSemaphore(size)  # places for long queries
+        self._quick = threading.BoundedSemaphore(size)  # places for the others
         self._idle = _Idle()
         self._pooled = size  # workers not running a long query: idle or answering a quick one
         self._counting = threading.Lock()
@@ -488,10 +492,10 @@ class QueryWorkers:
                 time.sleep(wait_s)
                 wait_s = min(5.0, wait_s * 2)
 
-    def _take(self) -> _Worker:
+    def _take(self, wait_s: float) -> _Worker:
         """An idle worker that is alive: one that died while idle (the OOM killer, an operator)
         is replaced here, so that no query is sent to it."""
-        worker = self._idle.get(self._queue_wait_s)
+        worker = self._idle.get(max(0.0, wait_s))
         if worker is None:
             raise ServerBusy(self._queue_wait_s)
         if worker.alive():
@@ -542,34 +546,40 @@ class QueryWorkers:
         long_s, working_s = self._thresholds(timeout_s)
         if long_s < timeout_s and self._costs.worked(request.work) >= working_s:
             return self._known_long(request, timeout_s, deadline)
-        worker = self._take()
+        waited_until = time.monotonic() + self._queue_wait_s
+        if not self._quick.acquire(timeout=self._queue_wait_s):
+            raise ServerBusy(self._queue_wait_s)
         try:
-            if worker.cpu_s is None:  # a new worker: what it used to start is no query's
-                self._await_ready(worker, deadline - time.monotonic())
-            worker.connection.send(request)
-            # Long is what has *worked* long: a query that waited for the CPU of a loaded
-            # machine is quick yet, and is not made to give its place up (or turned away).
-            while True:
-                reply = self._receive(worker, min(long_s, deadline - time.monotonic()))
-                if reply is not None:
-                    return self._unpack(worker, reply, self._give_back)
-                if time.monotonic() >= deadline or worker.cpu_since_answer() >= working_s:
-                    break
-        except (EOFError, OSError, BrokenPipeError):
-            self._in_background(self._replace, worker)
-            raise WorkerLost() from None
-        worked = worker.cpu_since_answer()
-        if time.monotonic() >= deadline:
-            if worked >= working_s:
+            worker = self._take(waited_until - time.monotonic())
+            try:
+                if worker.cpu_s is None:  # a new worker: what it used to start is no query's
+                    self._await_ready(worker, deadline - time.monotonic())
+                worker.connection.send(request)
+                # Long is what has *worked* long: a query that waited for the CPU of a loaded
+                # machine is quick yet, and is not made to give its place up (or turned away).
+                while True:
+                    reply = self._receive(worker, min(long_s, deadline - time.monotonic()))
+                    if reply is not None:
+                        return self._unpack(worker, reply, self._give_back)
+                    if time.monotonic() >= deadline or worker.cpu_since_answer() >= working_s:
+                        break
+            except (EOFError, OSError, BrokenPipeError):
+                self._in_background(self._replace, worker)
+                raise WorkerLost() from None
+            worked = worker.cpu_since_answer()
+            if time.monotonic() >= deadline:
+                if worked >= working_s:
+                    self._costs.note(request.work, worked)
+                self._in_background(self._replace, worker)
+                raise QueryTimeout(timeout_s)
+            # A long query: it keeps its process, a new worker takes its place in the pool.
+            if not self._long.acquire(blocking=False):  # as many long queries as workers
                 self._costs.note(request.work, worked)
-            self._in_background(self._replace, worker)
-            raise QueryTimeout(timeout_s)
-        # A long query: it keeps its process, a new worker takes its place in the pool.
-        if not self._long.acquire(blocking=False):  # as many long queries as workers already
-            self._costs.note(request.work, worked)
-            self._in_background(self._replace, worker)
-            raise LongQueriesFull(self._queue_wait_s)
-        self._pool_shrinks()
+                self._in_background(self._replace, worker)
+                raise LongQueriesFull(self._queue_wait_s)
+            self._pool_shrinks()
+        finally:
+            self._quick.release()  # a long query runs in a long place
         return self._long_run(worker, request, timeout_s, deadline)
 
     def _thresholds(self, timeout_s: float) -> tuple[float, float]:
@@ -584,7 +594,7 @@ class QueryWorkers:
         if not self._long.acquire(blocking=False):
             raise KnownLongTurnedAway(self._queue_wait_s)
         try:
-            worker = self._take()
+            worker = self._take(self._queue_wait_s)
         except BaseException:
             self._long.release()
             raise
