@@ -123,7 +123,8 @@ def sparql() -> Response:
     settings = runtime().settings
     if len(text) > settings.max_query_chars:
         raise UsageError(f"query: longer than the limit of {settings.max_query_chars} characters")
-    plan = inspect_query(text, base=_endpoint())
+    endpoint = _endpoint()  # werkzeug builds it anew at each call
+    plan = inspect_query(text, base=endpoint)
     version = runtime().version()
     default_graphs = tuple(params.get("default-graph-uri", []))
     named_graphs = tuple(params.get("named-graph-uri", []))
@@ -147,7 +148,7 @@ def sparql() -> Response:
         version.id,
         default_graphs,
         named_graphs,
-        _endpoint(),
+        endpoint,
         max_bytes=settings.max_result_bytes,
         shape=plan.shape,
     )
