@@ -1,16 +1,18 @@
 """The query workers' pool (``innograph.query.workers.QueryWorkers``): a long query's process
 rejoins the pool when it ends in time, the surplus it makes takes the next long query's place
-instead of a new process and waits in reserve meanwhile, a surplus left idle is stopped, and a query known to be long goes to
-the long places at once."""
+instead of a new process and waits in reserve meanwhile, a surplus left idle is stopped, a
+worker that fails is replaced, and a query known to be long goes to the long places at once."""
 
 from __future__ import annotations
 
 import dataclasses
 import os
+import pickle
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -100,6 +102,32 @@ def test_a_surplus_waits_in_reserve_while_quick_queries_take_turns(
         thread.join()
     assert len(answered) == 2
     assert max(answered) - started >= 2 * 0.5  # one after the other, not side by side
+
+
+def test_a_worker_that_fails_unexpectedly_is_replaced(
+    seed_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever goes wrong while a query waits on its worker (here a reply that cannot be
+    read), the worker is replaced: a pool of one left a worker short would turn every later
+    query away once its queue wait (1 s here) had passed."""
+    pool = QueryWorkers(seed_store, 1, 1.0, True, long_query_s=LONG_S)
+    receive = QueryWorkers._receive
+    garbled = [True]
+
+    def unreadable(worker: workers._Worker, timeout_s: float) -> tuple[str, Any, float] | None:
+        if garbled:
+            garbled.clear()
+            raise pickle.UnpicklingError("a reply that cannot be read")
+        return receive(worker, timeout_s)
+
+    try:
+        ask(pool, seed_store, 0)
+        monkeypatch.setattr(QueryWorkers, "_receive", staticmethod(unreadable))
+        with pytest.raises(pickle.UnpicklingError):
+            ask(pool, seed_store, 0)
+        ask(pool, seed_store, 0)  # answered: a new worker took the failed one's place
+    finally:
+        pool.close()
 
 
 def test_a_query_that_waits_rather_than_works_is_not_long(seed_store: Path) -> None:

@@ -193,7 +193,7 @@ def test_a_repeat_line_is_made_only_when_it_can_be_filled_in() -> None:
 
 
 CITY = "/id/city/liverpool-city-region"
-HOLD_S = 2  # how long each of the two waiting queries holds its thread
+HOLD_S = 3  # how long each of the two waiting queries holds its thread
 
 
 def get(path: str, accept: str) -> bytes:
@@ -226,7 +226,7 @@ def test_a_repeat_is_answered_while_every_thread_is_busy(
     started = time.monotonic()
     for thread in waits:
         thread.start()
-    time.sleep(0.5)  # both threads of the worker now wait for their query
+    time.sleep(1)  # both threads of the worker now wait for their query (sent, read, running)
     repeat = ask(server, raw)
     repeat_at = time.monotonic() - started
     fresh = ask(server, request(CITIES + " # not asked before"))

@@ -493,8 +493,9 @@ class QueryWorkers:
                 wait_s = min(5.0, wait_s * 2)
 
     def _take(self, wait_s: float) -> _Worker:
-        """An idle worker that is alive: one that died while idle (the OOM killer, an operator)
-        is replaced here, so that no query is sent to it."""
+        """An idle worker that is alive, waited for at most WAIT_S (what is left of the queue
+        wait; 0: only one that is idle now): one that died while idle (the OOM killer, an
+        operator) is replaced here, so that no query is sent to it."""
         worker = self._idle.get(max(0.0, wait_s))
         if worker is None:
             raise ServerBusy(self._queue_wait_s)
@@ -560,12 +561,16 @@ class QueryWorkers:
                 while True:
                     reply = self._receive(worker, min(long_s, deadline - time.monotonic()))
                     if reply is not None:
-                        return self._unpack(worker, reply, self._give_back)
+                        break
                     if time.monotonic() >= deadline or worker.cpu_since_answer() >= working_s:
                         break
-            except (EOFError, OSError, BrokenPipeError):
+            except BaseException as error:  # whatever it was, the worker is no use now
                 self._in_background(self._replace, worker)
-                raise WorkerLost() from None
+                if isinstance(error, EOFError | OSError):
+                    raise WorkerLost() from None
+                raise
+            if reply is not None:
+                return self._unpack(worker, reply, self._give_back)
             worked = worker.cpu_since_answer()
             if time.monotonic() >= deadline:
                 if worked >= working_s:
@@ -579,7 +584,7 @@ class QueryWorkers:
                 raise LongQueriesFull(self._queue_wait_s)
             self._pool_shrinks()
         finally:
-            self._quick.release()  # a long query runs in a long place
+            self._quick.release()  # on every way out; a long query goes on in a long place
         return self._long_run(worker, request, timeout_s, deadline)
 
     def _thresholds(self, timeout_s: float) -> tuple[float, float]:
@@ -603,10 +608,12 @@ class QueryWorkers:
             if worker.cpu_s is None:
                 self._await_ready(worker, deadline - time.monotonic())
             worker.connection.send(request)
-        except (EOFError, OSError, BrokenPipeError):
+        except BaseException as error:  # whatever it was, the worker is no use now
             self._long.release()
             self._in_background(self._after_long, worker, False)
-            raise WorkerLost() from None
+            if isinstance(error, EOFError | OSError):
+                raise WorkerLost() from None
+            raise
         return self._long_run(worker, request, timeout_s, deadline)
 
     def _long_run(
