@@ -210,7 +210,8 @@ def test_a_query_virtuoso_cannot_run_is_a_400_without_its_words(
 
 def test_virtuosos_partial_answer_at_its_time_limit_is_a_504(built: Path) -> None:
     """Virtuoso answers ``200 OK`` with what it has at the request's time limit (S1TAT): a
-    wrong count, unless the front reads it as the timeout it is."""
+    wrong count, unless the front reads it as the timeout it is. At the same limit it may
+    instead cancel the statement (500, HY008): a timeout too."""
     version = store.require_current(built)
     record = store.slots.held_by(version)
     assert record is not None

@@ -318,15 +318,22 @@ def _in_suffix(error: SyntaxError, text: str) -> bool:
     return line is not None and line > text.count("\n") + 1
 
 
+# Virtuoso's SQL states and error codes for a statement it stopped at its time limit: timed out
+# (S1T00, SR171), or cancelled (HY008, SR203).
+STOPPED_AT_THE_LIMIT = (b"S1T00", b"SR171", b"HY008", b"SR203")
+
+
 def _virtuoso_status(response: http.client.HTTPResponse, timeout_s: float) -> None:
     """Virtuoso's own signs: an answer it cut at its time limit, after ``200 OK``
-    (``X-SQL-State: S1TAT``) or before (500, SQL state S1T00); a query its compiler cannot run
-    (400, or 500 with an SQL state: its text quotes the request, and is never shown)."""
+    (``X-SQL-State: S1TAT``) or before (500, SQL state S1T00, or HY008 "Async statement killed
+    by SQLCancel" when it cancels the statement at the limit instead); a query its compiler
+    cannot run (400, or 500 with an SQL state: its text quotes the request, and is never
+    shown)."""
     if response.getheader("X-SQL-State") == "S1TAT":
         raise BackendTimeout(timeout_s)
     if response.status == 500:
         said = response.read(MESSAGE_BYTES)
-        if b"S1T00" in said or b"SR171" in said:
+        if any(state in said for state in STOPPED_AT_THE_LIMIT):
             raise BackendTimeout(timeout_s)
         first = said.decode("utf-8", "replace").splitlines()[:1]
         log.warning("the store server answered 500: %s", first[0][:200] if first else "")
