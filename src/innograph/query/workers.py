@@ -208,11 +208,11 @@ class _MemoryCopy:
             self._generation += 1
             generation = self._generation
             self.made = None
+        if self._budget_mb <= 0:  # off (the default): the version's counts are not read
+            return
         counted = store.statistics.read(version.path)
         triples = counted["totals"]["triples"] if counted else None
-        if self._budget_mb <= 0 or triples is None:
-            return
-        if store.dumps.copy_size_mb(triples) > self._budget_mb:
+        if triples is None or store.dumps.copy_size_mb(triples) > self._budget_mb:
             return
 
         def make() -> None:
@@ -560,9 +560,11 @@ class QueryWorkers:
                 # machine is quick yet, and is not made to give its place up (or turned away).
                 while True:
                     reply = self._receive(worker, min(long_s, deadline - time.monotonic()))
-                    if reply is not None:
-                        break
-                    if time.monotonic() >= deadline or worker.cpu_since_answer() >= working_s:
+                    if (
+                        reply is not None
+                        or time.monotonic() >= deadline
+                        or worker.cpu_since_answer() >= working_s
+                    ):
                         break
             except BaseException as error:  # whatever it was, the worker is no use now
                 self._in_background(self._replace, worker)
