@@ -380,6 +380,25 @@ class _Worker:
         self.connection.close()
 
 
+@dataclass(slots=True, eq=False)
+class Started:
+    """A query ``QueryWorkers.start`` sent to a worker in a quick place, whose reply its
+    caller awaits itself (the server's event loop, with no thread held)."""
+
+    worker: _Worker
+    request: QueryRequest
+    timeout_s: float
+    deadline: float
+    sent: bool = True
+    check_at: float = 0.0  # when to hand it to ``run`` if it has not answered (it may be long)
+    reply: tuple[str, Any, float] | None = None  # read by ``answered``, not an answer
+    failed: BaseException | None = None  # what reading the reply raised
+
+    def fileno(self) -> int:
+        """The worker's pipe: readable once it replies (or is gone)."""
+        return int(self.worker.connection.fileno())
+
+
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 # A query past INNOGRAPH_LONG_QUERY_S is long when its worker used at least this share of that
 # time in CPU: a runaway query gets that much even on a crowded machine, while a cheap one that
@@ -470,6 +489,9 @@ class QueryWorkers:
         self._pooled = size  # workers not running a long query: idle or answering a quick one
         self._counting = threading.Lock()
         self._costs = LongQueries()  # the long queries seen, sent to the long lane at once
+        # called (from any thread) when ``run`` frees a quick place: the event loop may have
+        # queries waiting for one (``start``)
+        self.on_free: Callable[[], None] | None = None
         for _ in range(size):
             self._idle.put(self._new())
 
@@ -542,28 +564,118 @@ class QueryWorkers:
             self._pooled += 1
         self._give_back(worker)
 
-    def run(self, request: QueryRequest, timeout_s: float) -> Answer:
-        deadline = time.monotonic() + timeout_s
-        long_s, working_s = self._thresholds(timeout_s)
-        if long_s < timeout_s and self._costs.worked(request.work) >= working_s:
-            return self._known_long(request, timeout_s, deadline)
-        waited_until = time.monotonic() + self._queue_wait_s
-        if not self._quick.acquire(timeout=self._queue_wait_s):
-            raise ServerBusy(self._queue_wait_s)
-        try:
-            worker = self._take(waited_until - time.monotonic())
+    def run(
+        self, request: QueryRequest, timeout_s: float, started: Started | None = None
+    ) -> Answer:
+        """The answer, from a worker in a quick place; or from a long place for a query that
+        works long. STARTED is a query ``start`` sent already, whose quick place and worker
+        this call takes over (its reply, if one came, is read)."""
+        if started is None:
+            deadline = time.monotonic() + timeout_s
+            if self.known_long(request, timeout_s):
+                return self._known_long(request, timeout_s, deadline)
+            waited_until = time.monotonic() + self._queue_wait_s
+            if not self._quick.acquire(timeout=self._queue_wait_s):
+                raise ServerBusy(self._queue_wait_s)
             try:
-                if worker.cpu_s is None:  # a new worker: what it used to start is no query's
-                    self._await_ready(worker, deadline - time.monotonic())
-                worker.connection.send(request)
+                worker = self._take(waited_until - time.monotonic())
+            except BaseException:
+                self._quick.release()
+                raise
+            started = Started(worker, request, timeout_s, deadline, sent=False)
+        return self._quick_run(started)
+
+    def start(self, request: QueryRequest, timeout_s: float) -> Started | None:
+        """``run``'s first half, without waiting: the query sent now to an idle worker in a
+        quick place, or None where ``run`` would wait or look further (no place or idle worker
+        free now, a worker not ready yet or gone, a query known long). The caller waits for
+        the reply on ``Started.fileno``, then takes the answer with ``answered``, or hands the
+        query to ``run`` (a reply that is no answer, or none by ``Started.check_at``), or to
+        ``abandon``."""
+        if self.known_long(request, timeout_s) or not self._quick.acquire(blocking=False):
+            return None
+        worker = self._idle.get(0)
+        if worker is None:
+            self._quick.release()
+            return None
+        try:
+            if worker.cpu_s is None and worker.connection.poll(0):
+                self._await_ready(worker, 0)  # a new worker has said it is ready
+            ready = worker.cpu_s is not None and worker.alive()
+        except (EOFError, OSError):  # gone while it started
+            ready = False
+        if not ready:  # ``run`` waits for a new worker, or replaces one gone
+            self._idle.put(worker)
+            self._quick.release()
+            return None
+        try:
+            worker.connection.send(request)
+        except BaseException:  # never sent: the worker is no use, the query runs elsewhere
+            self._in_background(self._replace, worker)
+            self._quick.release()
+            return None
+        now = time.monotonic()
+        long_s = self._thresholds(timeout_s)[0]
+        return Started(worker, request, timeout_s, now + timeout_s, check_at=now + long_s)
+
+    def known_long(self, request: QueryRequest, timeout_s: float) -> bool:
+        """Whether the query worked long before on this version: ``run`` sends it to a long
+        place at once."""
+        long_s, working_s = self._thresholds(timeout_s)
+        return long_s < timeout_s and self._costs.worked(request.work) >= working_s
+
+    def answered(self, started: Started) -> Answer | None:
+        """The answer of a started query whose worker has replied (its pipe is readable), the
+        worker given back and the place freed; None when the reply is not an answer (an error
+        the engine reported, a worker gone): ``run(..., started)`` then says what it is."""
+        try:
+            reply: tuple[str, Any, float] = started.worker.connection.recv()
+        except BaseException as error:
+            started.failed = error
+            return None
+        started.reply = reply
+        if reply[0] != "ok":
+            return None
+        try:
+            return self._unpack(started.worker, reply, self._give_back)
+        finally:
+            self._quick.release()
+
+    def abandon(self, started: Started) -> None:
+        """Let a started query end as ``run`` would end it, its answer unread: nobody waits for
+        it any more (the request failed before it was taken over)."""
+
+        def settle() -> None:
+            with contextlib.suppress(Exception):
+                self.run(started.request, started.timeout_s, started)
+
+        self._in_background(settle)
+
+    def _quick_run(self, started: Started) -> Answer:
+        """The rest of ``run``, in the quick place STARTED holds (released on every way out;
+        a long query goes on in a long place)."""
+        worker, request, timeout_s, deadline = (
+            started.worker,
+            started.request,
+            started.timeout_s,
+            started.deadline,
+        )
+        long_s, working_s = self._thresholds(timeout_s)
+        try:
+            try:
+                if not started.sent:
+                    if worker.cpu_s is None:  # a new worker: what it used to start is no query's
+                        self._await_ready(worker, deadline - time.monotonic())
+                    worker.connection.send(request)
+                if started.failed is not None:
+                    raise started.failed
                 # Long is what has *worked* long: a query that waited for the CPU of a loaded
                 # machine is quick yet, and is not made to give its place up (or turned away).
-                while True:
+                reply = started.reply
+                while reply is None:
                     reply = self._receive(worker, min(long_s, deadline - time.monotonic()))
-                    if (
-                        reply is not None
-                        or time.monotonic() >= deadline
-                        or worker.cpu_since_answer() >= working_s
+                    if reply is None and (
+                        time.monotonic() >= deadline or worker.cpu_since_answer() >= working_s
                     ):
                         break
             except BaseException as error:  # whatever it was, the worker is no use now
@@ -586,7 +698,9 @@ class QueryWorkers:
                 raise LongQueriesFull(self._queue_wait_s)
             self._pool_shrinks()
         finally:
-            self._quick.release()  # on every way out; a long query goes on in a long place
+            self._quick.release()
+            if self.on_free is not None:
+                self.on_free()
         return self._long_run(worker, request, timeout_s, deadline)
 
     def _thresholds(self, timeout_s: float) -> tuple[float, float]:

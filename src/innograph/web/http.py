@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, current_app, request
 from werkzeug.datastructures import Headers
+from werkzeug.http import parse_accept_header
 
 from ..errors import UsageError
 from ..query.writers import gzipped
@@ -102,7 +103,12 @@ def _vary(headers: Headers, names: list[str]) -> None:
 
 def takes_gzip() -> bool:
     """Whether the client accepts gzip (``gzip;q=0`` and ``*;q=0`` refuse it)."""
-    return request.accept_encodings.quality("gzip") > 0
+    return accepts_gzip(request.headers.get("Accept-Encoding"))
+
+
+def accepts_gzip(accept_encoding: str | None) -> bool:
+    """``takes_gzip`` of an Accept-Encoding header's value (None: there is none)."""
+    return parse_accept_header(accept_encoding).quality("gzip") > 0
 
 
 def _compress(response: Response) -> None:

@@ -19,6 +19,8 @@ import sys
 import threading
 import time
 import traceback
+from collections import deque
+from collections.abc import Iterable
 from email.utils import formatdate
 from functools import partial
 from ipaddress import ip_address
@@ -37,10 +39,13 @@ from gunicorn.http.errors import (
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
 from ..errors import UsageError
+from ..query.workers import Answer, QueryWorkers, Started
 from ..settings import Settings
 from . import TOO_LONG_LINE, throttle
 from .gathered import GatheredSocket, gathered
-from .repeats import Kept, Repeats, keeping, request_key
+from .lane import Lane, Question
+from .repeats import Environ, Kept, Repeats, StartResponse, WsgiApp, keeping, request_key
+from .sparql import HANDED, Handed
 
 # INNOGRAPH_ACCESS_LOG: short is what a person reads while trying the server (a query string
 # can be kilobytes of URL-encoded SPARQL); full is gunicorn's usual line, with the time taken.
@@ -226,6 +231,7 @@ class Server(BaseApplication):
 
 
 KEEP_ALIVE = b"Connection: keep-alive\r\n"
+_OK = f"HTTP/1.1 200 OK\r\nServer: {SERVER}\r\n".encode("latin-1")
 HEAD_LIMIT = 64 * 1024  # a request head that has not ended by then is refused (431 or 414)
 _LENGTH = re.compile(rb"\r\ncontent-length[ \t]*:[ \t]*(\d+)", re.IGNORECASE)
 _CONTINUE = re.compile(
@@ -333,16 +339,31 @@ class Worker(ThreadWorker):
         self.notified = 0.0  # when the arbiter was last told this worker is alive
         self.stopped_at: float | None = None  # when the worker was seen stopping
         self.keepalive_s = float(self.cfg.keepalive)
+        self.lane: Lane | None = None
+        self.lane_jobs: list[_LaneJob] = []  # lane queries awaiting their worker's reply
+        self.lane_waiting: deque[_LaneJob] = deque()  # lane requests awaiting a free worker
+        self.lane_wait_s = 0.0
         super().init_process()
 
     def load_wsgi(self) -> None:
         super().load_wsgi()
-        self.runtime = self.wsgi.extensions["innograph"]  # type: ignore[attr-defined]
+        app: Any = self.wsgi  # the Flask app, before the wrappers below
+        self.runtime = app.extensions["innograph"]
         capacity = self.runtime.settings.result_cache_bytes
         if capacity > 1:  # 1 turns the caches off
             self.repeats = Repeats(capacity)
             line = self.log.repeat_line  # type: ignore[attr-defined]  # our AccessLogger
             self.wsgi = keeping(self.wsgi, self.repeats, self.keys, SERVER, line)  # type: ignore[assignment]
+        if isinstance(workers := self.runtime.workers, QueryWorkers):  # not a store server's
+            limits = (
+                self.cfg.limit_request_line,
+                self.cfg.limit_request_fields,
+                self.cfg.limit_request_field_size,
+            )
+            self.lane = Lane(app, self.runtime, workers, limits)
+            self.lane_wait_s = self.runtime.settings.long_query_s
+            workers.on_free = self._lane_freed
+            self.wsgi = _handing(self.wsgi, self.keys)  # type: ignore[assignment]
 
     def accept(self, listener: Any) -> None:
         try:
@@ -401,7 +422,7 @@ class Worker(ThreadWorker):
         if request_complete(conn.received, self.max_body):
             self.pending_conns.remove(conn)
             conn.reading = False
-            if not self._answered_again(conn):
+            if not self._answered_again(conn) and not self._in_lane(conn):
                 self.poller.unregister(conn.sock)  # a thread reads it now
                 self.enqueue_req(conn)
         elif b"\r\n\r\n" in conn.received:
@@ -420,12 +441,8 @@ class Worker(ThreadWorker):
         Its socket is registered with the poller and stays so, waiting for the next request,
         unless a slow reader leaves a thread to write the rest."""
         received = conn.received
-        if self.repeats is None or not self.alive:
-            return False
-        if len(self.keepalived_conns) >= self.max_keepalived or not self.keepalive_s:
-            return False  # gunicorn would close it: a thread does
-        if self.max_requests and self.nr + 1 >= self.max_requests:
-            return False  # the worker restarts after this one: a thread says so
+        if self.repeats is None or not self._may_keep(conn):
+            return False  # gunicorn would close it, or restart after it: a thread says so
         # Only the bytes of one whole request alone are ever kept (``handle``): bytes found
         # are such a request, and bytes not alone (pipelined, a body unread) are never found.
         kept = self.repeats.get(request_key(received, conn.proxied))
@@ -436,8 +453,14 @@ class Worker(ThreadWorker):
                 return False
         except Exception:  # no version served: the app says so
             return False
-        start = time.monotonic()
         conn.received = b""
+        self._send(conn, kept, time.monotonic(), registered=True)
+        return True
+
+    def _send(self, conn: Any, kept: Kept, start: float, registered: bool) -> None:
+        """Write a response the event loop made (a repeat, or the lane's answer), log it, and
+        wait for the connection's next request; a slow reader leaves a thread to write the
+        rest. The connection's socket is REGISTERED with the poller, or not."""
         self.nr += 1
         parts = [kept.status_line, self._date(), KEEP_ALIVE, kept.headers, kept.body]
         try:
@@ -445,17 +468,152 @@ class Worker(ThreadWorker):
         except BlockingIOError:
             sent = 0
         except OSError:
-            self.poller.unregister(conn.sock)
+            if registered:
+                self.poller.unregister(conn.sock)
             self._close(conn)
-            return True
+            return
         self.log.repeated(kept, conn.client, time.monotonic() - start)  # type: ignore[attr-defined]
         if sent < sum(map(len, parts)):  # a slow reader: a thread writes the rest
-            self.poller.unregister(conn.sock)
+            if registered:
+                self.poller.unregister(conn.sock)
             done = self.tpool.submit(_send_rest, conn.sock, b"".join(parts)[sent:])
             done.add_done_callback(lambda fut: self.method_queue.defer(self._keep_alive, conn, fut))
         else:
-            self._keep_alive(conn, registered=True)
+            self._keep_alive(conn, registered=registered)
+
+    def _in_lane(self, conn: Any) -> bool:
+        """Answer a plain query here (``lane``): from the answer cache at once, or from a query
+        worker that takes it now, whose reply the event loop awaits; False to leave it to a
+        thread. The connection's socket is not read while its query runs."""
+        received = conn.received
+        if self.lane is None or not self._may_keep(conn) or not alone(received, self.max_body):
+            return False
+        start = time.monotonic()
+        question = self.lane.question(received, _peer(conn.client))
+        if question is None:
+            return False
+        answer = self.lane.cached(question)
+        if answer is not None:
+            conn.received = b""
+            self._lane_answer(conn, question, answer, received, start, registered=True)
+            return True
+        if self.lane.known_long(question):  # a thread takes it to a long place
+            return False
+        conn.received = b""
+        self.poller.unregister(conn.sock)
+        job = _LaneJob(conn, question, received, start)
+        if self.lane_waiting or not self._lane_start(job):
+            self.lane_waiting.append(job)  # for a worker, in turn
         return True
+
+    def _lane_start(self, job: _LaneJob) -> bool:
+        """Send the job's query to a worker free now, and await its reply; False if none is."""
+        try:
+            started = self.lane.start(job.question)  # type: ignore[union-attr]
+        except Exception:  # the request waits its turn, then a thread takes it
+            self.log.exception("lane: cannot start the query of %s", job.conn.client)
+            return False
+        if started is None:
+            return False
+        job.started = started
+        self.lane_jobs.append(job)
+        self.poller.register(started, selectors.EVENT_READ, partial(self._lane_replied, job))
+        return True
+
+    def _lane_next(self) -> None:
+        """Start the waiting lane queries that a free worker can take now, in turn."""
+        while self.lane_waiting and self._lane_start(self.lane_waiting[0]):
+            self.lane_waiting.popleft()
+
+    def _lane_freed(self) -> None:
+        """A thread freed a quick place (from that thread): the loop starts a waiting query."""
+        if self.lane_waiting:
+            self.method_queue.defer(self._lane_next)
+
+    def _lane_replied(self, job: _LaneJob, _pipe: Any) -> None:
+        """A lane query's worker has replied: its answer is written, or the request goes to a
+        thread with the reply (an error the engine reported, a worker gone). Nothing may raise
+        into gunicorn's loop: a fault of the lane's own hands the request to a thread too."""
+        started = self._lane_leaves(job)
+        try:
+            answered = self.lane.answered(job.question, started)  # type: ignore[union-attr]
+            if answered is None:
+                self._hand_over(job)
+                return
+        except Exception:
+            self.log.exception("lane: the reply to %s could not be read", job.conn.client)
+            self._hand_over(job)
+            return
+        answer, kept = answered
+        try:
+            self._lane_answer(job.conn, job.question, answer, job.received, job.start, kept)
+        except Exception:  # answered already, and cached if kept: the thread answers it again
+            self.log.exception("lane: the answer to %s could not be written", job.conn.client)
+            job.started = None
+            self._hand_over(job)
+        self._lane_next()
+
+    def _lane_answer(
+        self,
+        conn: Any,
+        question: Question,
+        answer: Answer,
+        received: bytes,
+        start: float,
+        kept: bool = True,
+        registered: bool = False,
+    ) -> None:
+        lane: Lane = self.lane  # type: ignore[assignment]
+        environ = lane.environ(question)
+        line = self.log.repeat_line(environ, "200 OK", len(answer.body))  # type: ignore[attr-defined]
+        head = lane.head(question, answer)
+        made = Kept(question.query.version, _OK, head, answer.body, line or "")
+        if kept and line is not None and self.repeats is not None:
+            self.repeats.put(request_key(received, conn.proxied), made)
+        self._send(conn, made, start, registered)
+
+    def _lane_leaves(self, job: _LaneJob) -> Started:
+        """The job's query, no longer awaited by the loop."""
+        started = job.started
+        assert started is not None, "a job the loop awaits was started"
+        self.poller.unregister(started)
+        self.lane_jobs.remove(job)
+        return started
+
+    def _hand_over(self, job: _LaneJob) -> None:
+        """The request to a thread, with its query if it was started on a worker."""
+        job.conn.received = job.received
+        job.conn.handed = Handed(job.started) if job.started is not None else None
+        self.enqueue_req(job.conn)
+
+    def _lane_due(self) -> float:
+        """When the lane next hands a request to a thread, if nothing happens before."""
+        due = [job.started.check_at for job in self.lane_jobs if job.started]
+        if self.lane_waiting:
+            due.append(self.lane_waiting[0].start + self.lane_wait_s)
+        return min(due)
+
+    def _lane_checks(self) -> None:
+        """Hand to a thread each lane query still running at its ``check_at`` (it may be a
+        long one, which ``run`` moves to a long place, or stops at its limit), and each
+        request that waited ``lane_wait_s`` for a worker (the thread waits the queue's time,
+        or readies a new worker, or replaces one gone)."""
+        self._lane_next()
+        now = time.monotonic()
+        for job in [job for job in self.lane_jobs if job.started and job.started.check_at <= now]:
+            self._lane_leaves(job)
+            self._hand_over(job)
+        while self.lane_waiting and self.lane_waiting[0].start + self.lane_wait_s <= now:
+            self._hand_over(self.lane_waiting.popleft())
+
+    def _may_keep(self, conn: Any) -> bool:
+        """Whether gunicorn would keep the connection open after this request (the event
+        loop's answers say keep-alive): not once the worker stops."""
+        if not self.alive or not self.keepalive_s:
+            return False
+        if len(self.keepalived_conns) >= self.max_keepalived:
+            return False
+        return not (self.max_requests and self.nr + 1 >= self.max_requests)
 
     def _proxied(self, conn: Any) -> bool:
         """Whether the peer may set forwarding headers (gunicorn's ``forwarded_allow_ips``):
@@ -568,8 +726,10 @@ class Worker(ThreadWorker):
     def handle(self, conn: Any) -> Any:
         """gunicorn's request handling (in a thread), from the bytes already received."""
         received, conn.received = getattr(conn, "received", b""), b""
+        handed, conn.handed = getattr(conn, "handed", None), None
         whole = bool(received) and alone(received, self.max_body)
         self.keys.key = request_key(received, conn.proxied) if whole else None
+        self.keys.handed = handed
         if received:
             conn.sock.setblocking(True)
             if conn.parser is None:
@@ -577,7 +737,12 @@ class Worker(ThreadWorker):
             buffered = conn.parser.unreader.buf
             buffered.seek(0, 2)
             buffered.write(received)
-        keep = super().handle(conn)
+        try:
+            keep = super().handle(conn)
+        finally:
+            self.keys.handed = None
+            if handed is not None and handed.started is not None:  # the view did not take it
+                self.lane.workers.abandon(handed.started)  # type: ignore[union-attr]
         if keep and conn.parser is not None:  # what the client sent after this request
             rest = conn.parser.unreader.take_buffered()
             if request_complete(rest, self.max_body):
@@ -602,9 +767,16 @@ class Worker(ThreadWorker):
             super().notify()
 
     def wait_for_and_dispatch_events(self, timeout: float | None) -> None:
-        """gunicorn's turn of the event loop, then the access lines of the answers it saw."""
+        """gunicorn's turn of the event loop, woken in time for the lane's checks, then the
+        access lines of the answers it saw."""
+        lane = bool(self.lane_jobs or self.lane_waiting)
+        if lane:
+            due = self._lane_due() - time.monotonic()
+            timeout = max(0.0, due if timeout is None else min(timeout, due))
         try:
             super().wait_for_and_dispatch_events(timeout)
+            if lane:
+                self._lane_checks()
         finally:
             self.log.write_access_lines()  # type: ignore[attr-defined]  # our AccessLogger
 
@@ -628,6 +800,31 @@ _TOO_SLOW = "the request did not arrive within {:g} s; send it whole, then wait 
 _STOPPING = "the server is restarting and the request had not arrived whole; send it again"
 STOP_LINGER_S = 2.0  # what a request begun gets to arrive once the worker stops (gunicorn's
 # linger for kept-alive connections)
+
+
+@dataclasses.dataclass(slots=True, eq=False)
+class _LaneJob:
+    conn: Any
+    question: Question
+    received: bytes
+    start: float
+    started: Started | None = None
+
+
+def _handing(app: WsgiApp, keys: threading.local) -> WsgiApp:
+    """APP, given the query the lane started for the request (``keys.handed``) in its environ."""
+
+    def wsgi(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        handed = getattr(keys, "handed", None)
+        if handed is not None:
+            environ[HANDED] = handed
+        return app(environ, start_response)
+
+    return wsgi
+
+
+def _peer(client: Any) -> str:
+    return str(client[0]) if isinstance(client, tuple) else ""
 
 
 def _send_rest(client: socket.socket, rest: bytes) -> bool:

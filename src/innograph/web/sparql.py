@@ -9,14 +9,16 @@ import threading
 import urllib.parse
 from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request
+from werkzeug.datastructures import MIMEAccept
 
 from ..errors import UsageError
 from ..query.guard import QueryRejected, inspect_query
-from ..query.workers import QueryRequest
+from ..query.workers import Answer, QueryRequest, Started
+from ..settings import Settings
 from . import service, throttle
 from .http import takes_gzip
 from .negotiation import choose, media_type
@@ -25,6 +27,7 @@ from .runtime import Runtime
 from .runtime import current as runtime
 
 blueprint = Blueprint("sparql", __name__)
+HANDED = "innograph.handed"  # environ: a query the server started already (``Handed``)
 
 FORM = "application/x-www-form-urlencoded"
 SPARQL_QUERY = "application/sparql-query"
@@ -97,8 +100,8 @@ class LengthRequired(UsageError):
     http_status = 411
 
 
-def _timeout(params: dict[str, list[str]]) -> float:
-    cap = runtime().settings.query_timeout_s
+def _timeout(params: dict[str, list[str]], settings: Settings) -> float:
+    cap = settings.query_timeout_s
     value = _one("timeout", [params.get("timeout", [])])
     if value is None:
         return cap
@@ -120,12 +123,48 @@ def sparql() -> Response:
         return _without_query()
     if request.method in ("GET", "HEAD") and "format" not in params and _prefers_html():
         return _page()  # a permalink opened in a browser: the page runs the query itself
-    settings = runtime().settings
+    endpoint = _endpoint()  # werkzeug builds it anew at each call
+    asked = ask(text, params, request.accept_mimetypes, endpoint, runtime())
+    headers = {"ETag": f'W/"{asked.tag}"', "Last-Modified": asked.last_modified}
+    request.environ[SERVED] = asked.query.version
+    handed: Handed | None = request.environ.pop(HANDED, None)
+    if request.if_none_match.contains_weak(asked.tag):
+        request.environ[KEEP] = True  # the same tags asked again get the same 304
+        return Response(status=304, headers=headers)
+    query = replace(asked.query, gzip=takes_gzip())
+    started = handed.take(query) if handed is not None else None
+    answer = None if started is not None else runtime().cache.get(query)
+    kept = answer is not None
+    if answer is None:
+        answer = throttle.run(runtime().workers, query, asked.timeout_s, started)
+        kept = runtime().cache.put(query, answer)
+    response = Response(answer.body, headers=answer_headers(asked, answer, runtime().settings))
+    request.environ[KEEP] = kept  # the answer cache holds it: the front door may too
+    return response
+
+
+@dataclass(frozen=True, slots=True)
+class Asked:
+    """A query as the endpoint runs it (before the client's gzip is known), its time limit,
+    and the validator of its answer."""
+
+    query: QueryRequest
+    timeout_s: float
+    tag: str  # weak: the same answer may travel gzipped or not
+    last_modified: str
+
+
+def ask(
+    text: str, params: dict[str, list[str]], accept: MIMEAccept, endpoint: str, runtime: Runtime
+) -> Asked:
+    """The query a request asks, checked (length, the guard, the dataset, the format, the
+    time limit): the view's and the server's fast lane's one way to it. Raises what the
+    client must be told."""
+    settings = runtime.settings
     if len(text) > settings.max_query_chars:
         raise UsageError(f"query: longer than the limit of {settings.max_query_chars} characters")
-    endpoint = _endpoint()  # werkzeug builds it anew at each call
     plan = inspect_query(text, base=endpoint)
-    version = runtime().version()
+    version = runtime.version()
     default_graphs = tuple(params.get("default-graph-uri", []))
     named_graphs = tuple(params.get("named-graph-uri", []))
     outside = [
@@ -139,8 +178,7 @@ def sparql() -> Response:
             " default-graph-uri and named-graph-uri may only name the store's own graphs"
         )
     kind = {"CONSTRUCT": "graph", "DESCRIBE": "graph", "ASK": "boolean"}.get(plan.form, "solutions")
-    fmt = choose(kind, request.accept_mimetypes, params.get("format", []))
-    timeout = _timeout(params)
+    fmt = choose(kind, accept, params.get("format", []))
     query = QueryRequest(
         text,
         fmt,
@@ -152,29 +190,40 @@ def sparql() -> Response:
         max_bytes=settings.max_result_bytes,
         shape=plan.shape,
     )
-    # Weak: the same answer may travel gzipped or not, which a strong tag would have to tell apart.
     tag = hashlib.sha256(repr(query).encode()).hexdigest()[:32]
-    headers = {"ETag": f'W/"{tag}"', "Last-Modified": version.last_modified}
-    request.environ[SERVED] = version.id
-    if request.if_none_match.contains_weak(tag):
-        request.environ[KEEP] = True  # the same tags asked again get the same 304
-        return Response(status=304, headers=headers)
-    query = replace(query, gzip=takes_gzip())
-    answer = runtime().cache.get(query)
-    kept = answer is not None
-    if answer is None:
-        answer = throttle.run(runtime().workers, query, timeout)
-        kept = runtime().cache.put(query, answer)
+    return Asked(query, _timeout(params, settings), tag, version.last_modified)
+
+
+def answer_headers(asked: Asked, answer: Answer, settings: Settings) -> list[tuple[str, str]]:
+    """The view's own headers of an answer, in the order it writes them (``http`` adds the
+    rest to every response)."""
+    headers = [("ETag", f'W/"{asked.tag}"'), ("Last-Modified", asked.last_modified)]
     if answer.encoding:
-        headers["Content-Encoding"] = answer.encoding
-    response = Response(answer.body, content_type=_content_type(fmt), headers=headers)
-    response.headers["X-Result-Rows"] = str(answer.rows)
+        headers.append(("Content-Encoding", answer.encoding))
+    headers.append(("Content-Type", _content_type(answer.fmt)))
+    headers.append(("X-Result-Rows", str(answer.rows)))
     if answer.truncated:
-        response.headers["X-Result-Truncated"] = "true"
-        response.headers["X-Result-Row-Limit"] = str(settings.max_rows)
-        response.headers["X-Result-Byte-Limit"] = str(settings.max_result_bytes)
-    request.environ[KEEP] = kept  # the answer cache holds it: the front door may too
-    return response
+        headers.append(("X-Result-Truncated", "true"))
+        headers.append(("X-Result-Row-Limit", str(settings.max_rows)))
+        headers.append(("X-Result-Byte-Limit", str(settings.max_result_bytes)))
+    return headers
+
+
+class Handed:
+    """A query the server's event loop started on a query worker and hands, with its request,
+    to the app (``HANDED`` in the environ): the view takes it over instead of starting the
+    query again. One not taken is abandoned by the server once the request is answered."""
+
+    def __init__(self, started: Started) -> None:
+        self.started: Started | None = started
+
+    def take(self, query: QueryRequest) -> Started | None:
+        """The started query, if it is QUERY (it always is: the view asks as the loop did)."""
+        started, self.started = self.started, None
+        if started is not None and started.request != query:
+            self.started = started  # abandoned with the request
+            return None
+        return started
 
 
 def _content_type(fmt: str) -> str:

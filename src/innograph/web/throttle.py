@@ -20,6 +20,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import cast
 
 from flask import Flask, Response, current_app, jsonify, request
 
@@ -30,7 +31,9 @@ from ..query.workers import (
     LongQueriesFull,
     QueryRequest,
     QueryTimeout,
+    QueryWorkers,
     ServerBusy,
+    Started,
     WorkerLost,
 )
 from ..settings import Settings
@@ -154,9 +157,12 @@ class _Throttle:
     def client(self) -> str | None:
         """The address a budget belongs to, or None for a client that has none (loopback,
         outside the production configuration)."""
-        address = request.remote_addr or ""
+        return self.client_of(request.remote_addr or "", request.headers.getlist("X-Forwarded-For"))
+
+    def client_of(self, address: str, forwarded_for: list[str]) -> str | None:
+        """``client`` from the peer's address and its X-Forwarded-For headers."""
         if address in self.proxies:  # the nearest hop a trusted proxy did not add is the client
-            hops = ",".join(request.headers.getlist("X-Forwarded-For")).split(",")
+            hops = ",".join(forwarded_for).split(",")
             for hop in reversed([h.strip() for h in hops if h.strip()]):
                 address = hop
                 if hop not in self.proxies:
@@ -188,20 +194,30 @@ def _loopback(address: str) -> bool:
         return False
 
 
-def run(workers: Executor, query: QueryRequest, timeout_s: float) -> Answer:
+def run(
+    workers: Executor, query: QueryRequest, timeout_s: float, started: Started | None = None
+) -> Answer:
     """``workers.run``, refused with 429 when the asking client's budget is spent, and paid
     from it afterwards: the engine's seconds, or the time limit and an error for a query that
-    timed out, an error for one that failed. A 503 for a full pool costs nothing."""
-    throttle: _Throttle = current_app.extensions[EXTENSION]
+    timed out, an error for one that failed. A 503 for a full pool costs nothing. A query
+    STARTED by the server's event loop was admitted there: it is only paid for."""
+    throttle = of(current_app)
     client = throttle.client() if throttle.on else None
+
+    def attempt() -> Answer:
+        if started is None:
+            return workers.run(query, timeout_s)
+        return cast(QueryWorkers, workers).run(query, timeout_s, started)
+
     if client is None:
-        return workers.run(query, timeout_s)
-    what, wait = throttle.budgets.spent(client, time.monotonic())
-    if wait > 0:
-        raise throttle.refuse(what, wait)
+        return attempt()
+    if started is None:
+        what, wait = throttle.budgets.spent(client, time.monotonic())
+        if wait > 0:
+            raise throttle.refuse(what, wait)
     start = time.monotonic()
     try:
-        answer = workers.run(query, timeout_s)
+        answer = attempt()
     except (WorkerLost, LongQueriesFull):  # it ran, cost a process, then was lost or refused
         throttle.budgets.spend(client, time.monotonic() - start, failed=True, now=time.monotonic())
         raise
@@ -216,6 +232,11 @@ def run(workers: Executor, query: QueryRequest, timeout_s: float) -> Answer:
         raise
     throttle.budgets.spend(client, answer.seconds, failed=False, now=time.monotonic())
     return answer
+
+
+def of(app: Flask) -> _Throttle:
+    """The app's budgets (the server's event loop checks and pays them too)."""
+    return cast(_Throttle, app.extensions[EXTENSION])
 
 
 def _throttled(error: Throttled) -> Response:

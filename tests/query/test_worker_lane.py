@@ -1,0 +1,80 @@
+"""A query started without a thread waiting for it (``QueryWorkers.start``, what the server's
+event loop uses for plain queries): it takes a quick place only when one is free now, frees it
+once answered, and leaves anything but an answer, or a query nobody waits for any more, to
+``run``, which ends it as it ends every other."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from multiprocessing.connection import wait
+from pathlib import Path
+
+import pytest
+
+from innograph import store
+from innograph.query.workers import (
+    WAIT_FUNCTION,
+    QueryFailed,
+    QueryRequest,
+    QueryWorkers,
+    Started,
+)
+
+
+@pytest.fixture
+def pool(seed_store: Path) -> Iterator[QueryWorkers]:
+    made = QueryWorkers(seed_store, 1, 5.0, True, long_query_s=0.1)
+    yield made
+    made.close()
+
+
+def query(root: Path, text: str) -> QueryRequest:
+    return QueryRequest(f"{text} # {time.monotonic()}", "json", 10, store.require_current(root).id)
+
+
+def started(pool: QueryWorkers, request: QueryRequest, within_s: float = 10.0) -> Started:
+    """REQUEST started, once the pool's new worker has opened the store and said so."""
+    deadline = time.monotonic() + within_s
+    while (begun := pool.start(request, 5.0)) is None:
+        assert time.monotonic() < deadline, "no worker took the query"
+        time.sleep(0.02)
+    return begun
+
+
+def replied(begun: Started) -> Started:
+    assert wait([begun.worker.connection], timeout=5.0), "the worker did not reply"
+    return begun
+
+
+def test_a_started_query_holds_the_quick_place_until_it_is_answered(
+    pool: QueryWorkers, seed_store: Path
+) -> None:
+    first = started(pool, query(seed_store, "ASK { ?s ?p ?o }"))
+    assert pool.start(query(seed_store, "ASK {}"), 5.0) is None  # the one place is taken
+    answer = pool.answered(replied(first))
+    assert answer is not None
+    assert answer.body == b'{"head":{},"boolean":true}'
+    again = pool.start(query(seed_store, "ASK {}"), 5.0)
+    assert again is not None  # free again
+    assert pool.answered(replied(again)) is not None
+
+
+def test_a_reply_that_is_no_answer_is_left_to_run(pool: QueryWorkers, seed_store: Path) -> None:
+    begun = started(pool, query(seed_store, "SELEC nothing"))
+    assert pool.answered(replied(begun)) is None
+    with pytest.raises(QueryFailed, match="expected a SPARQL query"):
+        pool.run(begun.request, 5.0, begun)
+    again = started(pool, query(seed_store, "ASK {}"), within_s=1.0)  # the place was freed
+    assert pool.answered(replied(again)) is not None
+
+
+def test_a_query_nobody_waits_for_ends_and_frees_its_place(
+    pool: QueryWorkers, seed_store: Path
+) -> None:
+    begun = started(pool, query(seed_store, f'SELECT (<{WAIT_FUNCTION}>("0.3") AS ?x) {{}}'))
+    pool.abandon(begun)
+    assert pool.start(query(seed_store, "ASK {}"), 5.0) is None  # still running
+    again = started(pool, query(seed_store, "ASK {}"), within_s=2.0)  # then the place is free
+    assert again.worker is begun.worker  # and its worker back in the pool
+    assert pool.answered(replied(again)) is not None
