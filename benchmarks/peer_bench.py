@@ -2,18 +2,19 @@
 
     .venv/bin/pip install oxigraph            # Oxigraph's server (its CLI), once
     .venv/bin/python benchmarks/peer_bench.py [--profiles 200] [--concurrency 1,8,32]
-        [--rounds 3] [--requests 240] [--json FILE]
+        [--rounds 3] [--requests 240] [--json FILE] [--before DIR] [--workers N]
+        [--memory-copy MB]
 
 Every target serves the same data on 127.0.0.1: the named graphs of innograph's N-Quads dump and
 their merge as the default graph (innograph's Turtle dump), so a query without GRAPH finds the
 same statements everywhere:
 
-* ``innograph``: ``innograph serve`` as shipped (gunicorn, answer cache on);
+* ``innograph``: ``innograph serve`` as shipped (its own defaults: gunicorn workers for the
+  cores, in-memory copies for a small store, answer cache on);
 * ``innograph-nocache``: the same with the answer cache off (``INNOGRAPH_RESULT_CACHE_BYTES=1``);
-* with ``--one-worker``, ``innograph-w1`` and ``innograph-w1-nocache``: one gunicorn worker;
-* with ``--memory-copy MB``, ``innograph-mem`` and ``innograph-mem-nocache`` (and with
-  ``--one-worker`` ``innograph-w1-mem-nocache``): query workers that keep an in-memory copy of
-  the version (``INNOGRAPH_MEMORY_COPY_MB``);
+* with ``--workers N``, ``innograph-wN`` and ``innograph-wN-nocache``: N gunicorn workers;
+* with ``--memory-copy MB``, ``innograph-memMB`` and ``innograph-memMB-nocache`` (and with
+  ``--workers N`` ``innograph-wN-memMB-nocache``): ``INNOGRAPH_MEMORY_COPY_MB=MB`` (0: no copy);
 * with ``--before DIR``, ``innograph-before`` and ``innograph-before-nocache``: the code of
   another checkout (``git worktree add DIR REV``), so that a change is measured in one run;
 * ``oxigraph-rocksdb``: ``oxigraph load`` into a RocksDB folder, then ``oxigraph serve-read-only``;
@@ -186,13 +187,13 @@ def innograph(
     store: Path,
     cache: bool,
     name: str,
-    workers: int = 2,
+    workers: int | None = None,
     source: Path | None = None,
-    memory_copy_mb: float = 0,
+    memory_copy_mb: float | None = None,
 ) -> Target:
-    """``innograph serve`` with ``workers`` gunicorn workers, from this checkout or from the
-    ``src/`` of another one (``--before``), its query workers on disk or (``memory_copy_mb``)
-    with an in-memory copy each."""
+    """``innograph serve`` from this checkout or from the ``src/`` of another one
+    (``--before``), with its own defaults but for ``workers`` gunicorn workers and the
+    ``memory_copy_mb`` setting, when given."""
     target = Target(name, free_port(), None, "/sparql")
     target.pages = True
     env = {**os.environ}
@@ -200,9 +201,12 @@ def innograph(
         env["PYTHONPATH"] = str(source / "src")
     if not cache:
         env["INNOGRAPH_RESULT_CACHE_BYTES"] = "1"
-    env["INNOGRAPH_MEMORY_COPY_MB"] = str(memory_copy_mb)
+    env.pop("INNOGRAPH_MEMORY_COPY_MB", None)
+    if memory_copy_mb is not None:
+        env["INNOGRAPH_MEMORY_COPY_MB"] = str(memory_copy_mb)
     command = [*INNOGRAPH, "serve", "--store", str(store), "--port", str(target.port)]
-    command += ["--workers", str(workers)]
+    if workers is not None:
+        command += ["--workers", str(workers)]
     return start(target, command, env, "/-/ping")
 
 
@@ -525,17 +529,17 @@ def main() -> None:
         help="also serve, as innograph-before, the code of this other checkout (its src/)",
     )
     parser.add_argument(
-        "--one-worker",
-        action="store_true",
-        help="also serve innograph with one gunicorn worker (innograph-w1)",
+        "--workers",
+        type=int,
+        metavar="N",
+        help="also serve innograph with N gunicorn workers (innograph-wN)",
     )
     parser.add_argument(
         "--memory-copy",
         type=float,
-        default=0,
         metavar="MB",
-        help="also serve innograph with INNOGRAPH_MEMORY_COPY_MB=MB (innograph-mem, and"
-        " innograph-w1-mem with --one-worker)",
+        help="also serve innograph with INNOGRAPH_MEMORY_COPY_MB=MB (innograph-memMB, and"
+        " innograph-wN-memMB-nocache with --workers; 0: no copy)",
     )
     parser.add_argument(
         "--long-query",
@@ -565,19 +569,20 @@ def main() -> None:
                 lambda: innograph(store, True, "innograph"),
                 lambda: innograph(store, False, "innograph-nocache"),
             ]
-            if args.one_worker:
-                starters.append(lambda: innograph(store, True, "innograph-w1", workers=1))
-                starters.append(lambda: innograph(store, False, "innograph-w1-nocache", workers=1))
-            if args.memory_copy:
-                mb = args.memory_copy
-                starters.append(lambda: innograph(store, True, "innograph-mem", memory_copy_mb=mb))
+            n, mb = args.workers, args.memory_copy
+            if n is not None:
+                starters.append(lambda: innograph(store, True, f"innograph-w{n}", workers=n))
+                starters.append(lambda: innograph(store, False, f"innograph-w{n}-nocache", n))
+            if mb is not None:
+                mem = f"mem{mb:g}"
+                starters.append(lambda: innograph(store, True, f"innograph-{mem}", None, None, mb))
                 starters.append(
-                    lambda: innograph(store, False, "innograph-mem-nocache", memory_copy_mb=mb)
+                    lambda: innograph(store, False, f"innograph-{mem}-nocache", memory_copy_mb=mb)
                 )
-                if args.one_worker:
+                if n is not None:
                     starters.append(
                         lambda: innograph(
-                            store, False, "innograph-w1-mem-nocache", 1, memory_copy_mb=mb
+                            store, False, f"innograph-w{n}-{mem}-nocache", n, memory_copy_mb=mb
                         )
                     )
             if args.before is not None:

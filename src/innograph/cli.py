@@ -28,7 +28,7 @@ from .query.guard import QueryRejected, inspect_query
 from .query.local import FORMATS, render, run_query, term_text
 from .query.remote import BackendFailed, RemoteExecutor
 from .query.workers import QueryRequest
-from .settings import ACCESS_LOGS, BACKEND_KINDS, DEFAULT_STORE, Settings
+from .settings import ACCESS_LOGS, BACKEND_KINDS, DEFAULT_STORE, Settings, web_workers
 from .validation.inputs import graphs_from_nquads
 from .validation.reference import validate_graphs
 from .validation.report import FORMATS as REPORT_FORMATS
@@ -532,9 +532,8 @@ def synth(cities: int, seed: int, out: Path) -> None:
 @click.option(
     "--workers",
     type=click.IntRange(1),
-    default=2,
-    show_default=True,
-    help="gunicorn worker processes.",
+    default=None,
+    help="gunicorn worker processes [default: one per two cores, at least one].",
 )
 @click.option(
     "--threads",
@@ -557,7 +556,7 @@ def serve(
     store_root: Path,
     host: str,
     port: int,
-    workers: int,
+    workers: int | None,
     threads: int,
     access_log: str | None,
     dev: bool,
@@ -603,7 +602,7 @@ def serve(
         return
     from .web.server import serve as run_gunicorn
 
-    run_gunicorn(settings, host, port, workers, threads, banner)
+    run_gunicorn(settings, host, port, workers or web_workers(), threads, banner)
 
 
 FIRST_CITY = (

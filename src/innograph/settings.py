@@ -20,6 +20,15 @@ EMBEDDED = "embedded"
 REMOTE_IN_FLIGHT = 2  # queries in flight to a store server per web worker, unless set
 
 
+def web_workers() -> int:
+    """gunicorn workers when ``serve`` is not told: one per two cores, at least one. A web
+    worker's event loop answers plain queries and repeats itself (``web.lane``), so the cores
+    go to the query workers; at 200 profiles on two cores, one web worker with two query
+    workers, each with its in-memory copy, held 214 MB at its peak against two web workers'
+    255 MB, answering cold point queries 16% slower and the cold catalogue 16% faster."""
+    return max(1, usable_cores() // 2)
+
+
 def usable_cores(cgroup: Path = Path("/sys/fs/cgroup/cpu.max")) -> int:
     """The cores this process may run on: its CPU affinity, within a container's CPU quota
     (cgroup v2 ``cpu.max``, e.g. ``200000 100000`` for two cores) where one is set."""
@@ -89,13 +98,14 @@ class Settings:
         " worker has query workers (one more is a 503). 0 turns this off.",
     )
     memory_copy_mb: float = setting(
-        0.0,
+        128.0,
         "INNOGRAPH_MEMORY_COPY_MB",
         "Each query worker keeps a copy of the served version in memory when its estimated size"
-        " fits in this many MB, read from the version's dumps once the worker has lived the time"
-        " limit (it answers from disk meanwhile; queries then run two to three times as fast)."
-        " Every worker holds its own copy: count it times the query workers (one per core by"
-        " default) and the long queries' workers. 0 turns this off.",
+        " fits in this many MB (a small store: 200 profiles come to 67 MB), read from the"
+        " version's dumps once the worker has lived the time limit (it answers from disk"
+        " meanwhile; queries then run 1.4 to 2 times as fast). Every worker holds its own copy:"
+        " count it times the query"
+        " workers (one per core by default) and the long queries' workers. 0 turns this off.",
     )
     cache_max_age_s: int = setting(
         60, "INNOGRAPH_CACHE_MAX_AGE_S", "Cache-Control max-age of answers, in seconds."
