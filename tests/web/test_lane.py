@@ -60,14 +60,14 @@ def one_thread(seed_store: Path) -> Iterator[LiveServer]:
 def test_a_plain_query_is_answered_while_the_only_thread_is_busy(
     one_thread: LiveServer, plain: bool
 ) -> None:
-    """The waiting query holds the thread (the lane hands it over once it may be long) and one
-    query worker; a plain query takes the other worker at once, a request with a parameter
-    the lane does not read waits for the thread."""
+    """The waiting query, with a parameter the lane does not read, holds the thread and one
+    query worker; a plain query takes the other worker at once, another request the lane
+    leaves to the app waits for the thread."""
     held: list[int] = []
 
     def hold() -> None:
         text = f'SELECT (<{WAIT_FUNCTION}>("{HOLD_S}") AS ?x) {{}} # {time.monotonic()}'
-        held.append(ask(one_thread, post(text)).status)
+        held.append(ask(one_thread, post(text, f"/sparql?{THREAD}")).status)
 
     holder = threading.Thread(target=hold)
     began = time.monotonic()
@@ -139,3 +139,69 @@ def _with_thread_parameter(raw: bytes) -> bytes:
     else:
         target += (b"&" if b"?" in target else b"?") + THREAD.encode()
     return b" ".join((method, target, version)) + b"\r\n" + rest + b"\r\n\r\n" + body
+
+
+@pytest.fixture
+def one_query_worker(seed_store: Path) -> Iterator[LiveServer]:
+    """Two threads and one query worker: plain queries queue in the loop, then in threads."""
+    env = {"INNOGRAPH_TEST_FUNCTIONS": "true", "INNOGRAPH_QUERY_WORKERS": "1"}
+    server = start_server(seed_store, env, options=("--threads", "2"))
+    yield server
+    stop_server(server)
+
+
+def test_plain_queries_queued_for_one_worker_are_all_answered_in_turn(
+    one_query_worker: LiveServer,
+) -> None:
+    """Six queries of 0.3 s each for one worker: the one running stays with the event loop
+    (it only waits, so it is not long) and those waiting longer go to the threads, which wait
+    for the worker's quick place in turn. A query handed to a thread while it held that place
+    would wait behind threads waiting for it: nothing moved until their 5 s queue wait ran
+    out, and then they were turned away."""
+    replies: list[int] = []
+
+    def one(number: int) -> None:
+        text = f'SELECT (<{WAIT_FUNCTION}>("0.3") AS ?x) {{}} # {number} {time.monotonic()}'
+        replies.append(ask(one_query_worker, post(text)).status)
+
+    clients = [threading.Thread(target=one, args=(n,)) for n in range(6)]
+    began = time.monotonic()
+    for client in clients:
+        client.start()
+    for client in clients:
+        client.join()
+    assert replies == [200] * 6
+    assert time.monotonic() - began < 4.0  # six turns of 0.3 s, with room for a busy machine
+
+
+def test_a_fragment_is_no_part_of_the_query(few_rows: LiveServer) -> None:
+    """gunicorn drops a target's fragment; so does the lane, by leaving it to the app."""
+    plain = ask(few_rows, get(ROWS, accept="application/sparql-results+json"))
+    fragment = quote("\nLIMIT 1", safe="")
+    with_fragment = ask(
+        few_rows, get(ROWS, more=f"#{fragment}", accept="application/sparql-results+json")
+    )
+    assert with_fragment.status == plain.status == 200
+    assert with_fragment.body == plain.body
+    assert with_fragment.headers["ETag"] == plain.headers["ETag"]
+
+
+@pytest.mark.parametrize(
+    "extra",
+    ["X-Probe: a\x01b\r\n", "X-Probe: a\x7fb\r\n"],
+    ids=["control-character", "delete"],
+)
+def test_a_request_gunicorn_refuses_is_refused_and_never_answered_by_the_lane(
+    few_rows: LiveServer, extra: str
+) -> None:
+    """A header value with a control character is refused with 400: a front proxy and the
+    server must never disagree about what a request is."""
+    reply = ask(few_rows, post("ASK {}", accept="application/sparql-results+json", extra=extra))
+    assert reply.status == 400
+
+
+def test_a_length_gunicorn_would_not_read_is_refused(few_rows: LiveServer) -> None:
+    raw = post("ASK {}", accept="application/sparql-results+json").replace(
+        b"Content-Length: 6", b"Content-Length: 6abc"
+    )
+    assert ask(few_rows, raw).status == 400

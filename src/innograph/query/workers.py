@@ -383,16 +383,17 @@ class _Worker:
 @dataclass(slots=True, eq=False)
 class Started:
     """A query ``QueryWorkers.start`` sent to a worker in a quick place, whose reply its
-    caller awaits itself (the server's event loop, with no thread held)."""
+    caller awaits itself (the server's event loop, with no thread held). Once settled
+    (``answered``, ``check``) it holds no quick place: it is answered, or has an ``outcome``
+    to raise, or runs on in a long place."""
 
     worker: _Worker
     request: QueryRequest
     timeout_s: float
     deadline: float
-    sent: bool = True
-    check_at: float = 0.0  # when to hand it to ``run`` if it has not answered (it may be long)
-    reply: tuple[str, Any, float] | None = None  # read by ``answered``, not an answer
-    failed: BaseException | None = None  # what reading the reply raised
+    check_at: float  # when to ``check`` it if it has not answered (it may be long)
+    outcome: InnographError | None = None  # settled without an answer: what ``run`` raises
+    long: bool = False  # settled as long: it runs on in a long place
 
     def fileno(self) -> int:
         """The worker's pipe: readable once it replies (or is gone)."""
@@ -568,44 +569,38 @@ class QueryWorkers:
         self, request: QueryRequest, timeout_s: float, started: Started | None = None
     ) -> Answer:
         """The answer, from a worker in a quick place; or from a long place for a query that
-        works long. STARTED is a query ``start`` sent already, whose quick place and worker
-        this call takes over (its reply, if one came, is read)."""
-        if started is None:
-            deadline = time.monotonic() + timeout_s
-            if self.known_long(request, timeout_s):
-                return self._known_long(request, timeout_s, deadline)
-            waited_until = time.monotonic() + self._queue_wait_s
-            if not self._quick.acquire(timeout=self._queue_wait_s):
-                raise ServerBusy(self._queue_wait_s)
-            try:
-                worker = self._take(waited_until - time.monotonic())
-            except BaseException:
-                self._quick.release()
-                raise
-            started = Started(worker, request, timeout_s, deadline, sent=False)
-        return self._quick_run(started)
+        works long. STARTED is a query ``start`` sent and its caller settled, holding no quick
+        place any more: what it came to is raised, or a long one is waited for."""
+        if started is not None:
+            if started.outcome is not None:
+                raise started.outcome
+            assert started.long, "a started query is settled before run takes it"
+            return self._long_run(started.worker, request, timeout_s, started.deadline)
+        deadline = time.monotonic() + timeout_s
+        if self.known_long(request, timeout_s):
+            return self._known_long(request, timeout_s, deadline)
+        waited_until = time.monotonic() + self._queue_wait_s
+        if not self._quick.acquire(timeout=self._queue_wait_s):
+            raise ServerBusy(self._queue_wait_s)
+        try:
+            worker = self._take(waited_until - time.monotonic())
+        except BaseException:
+            self._quick.release()
+            raise
+        return self._quick_run(worker, request, timeout_s, deadline)
 
     def start(self, request: QueryRequest, timeout_s: float) -> Started | None:
-        """``run``'s first half, without waiting: the query sent now to an idle worker in a
-        quick place, or None where ``run`` would wait or look further (no place or idle worker
-        free now, a worker not ready yet or gone, a query known long). The caller waits for
-        the reply on ``Started.fileno``, then takes the answer with ``answered``, or hands the
-        query to ``run`` (a reply that is no answer, or none by ``Started.check_at``), or to
-        ``abandon``."""
+        """``run``'s first half, without waiting: the query sent now to an idle worker that is
+        ready, in a quick place, or None where ``run`` would wait or look further (no place or
+        ready worker free now, a query known long). The caller waits for the reply on
+        ``Started.fileno`` and takes it with ``answered``, and calls ``check`` at
+        ``Started.check_at`` until then; each settles the query (its quick place freed, its
+        worker given back or replaced, or held in a long place), and a query ``run`` is to end
+        goes to it, or to ``abandon``."""
         if self.known_long(request, timeout_s) or not self._quick.acquire(blocking=False):
             return None
-        worker = self._idle.get(0)
+        worker = self._ready()
         if worker is None:
-            self._quick.release()
-            return None
-        try:
-            if worker.cpu_s is None and worker.connection.poll(0):
-                self._await_ready(worker, 0)  # a new worker has said it is ready
-            ready = worker.cpu_s is not None and worker.alive()
-        except (EOFError, OSError):  # gone while it started
-            ready = False
-        if not ready:  # ``run`` waits for a new worker, or replaces one gone
-            self._idle.put(worker)
             self._quick.release()
             return None
         try:
@@ -618,6 +613,28 @@ class QueryWorkers:
         long_s = self._thresholds(timeout_s)[0]
         return Started(worker, request, timeout_s, now + timeout_s, check_at=now + long_s)
 
+    def _ready(self) -> _Worker | None:
+        """An idle worker ready now, or None: one not ready yet waits for ``run`` to ready it,
+        one gone is replaced."""
+        passed: list[_Worker] = []
+        found = None
+        while found is None and (worker := self._idle.get(0)) is not None:
+            try:
+                if worker.cpu_s is None and worker.connection.poll(0):
+                    self._await_ready(worker, 0)  # a new worker has said it is ready
+                alive = worker.alive()
+            except (EOFError, OSError):  # gone while it started
+                alive = False
+            if not alive:
+                self._in_background(self._replace, worker)
+            elif worker.cpu_s is None:
+                passed.append(worker)
+            else:
+                found = worker
+        for worker in reversed(passed):
+            self._idle.put(worker)
+        return found
+
     def known_long(self, request: QueryRequest, timeout_s: float) -> bool:
         """Whether the query worked long before on this version: ``run`` sends it to a long
         place at once."""
@@ -626,56 +643,97 @@ class QueryWorkers:
 
     def answered(self, started: Started) -> Answer | None:
         """The answer of a started query whose worker has replied (its pipe is readable), the
-        worker given back and the place freed; None when the reply is not an answer (an error
-        the engine reported, a worker gone): ``run(..., started)`` then says what it is."""
+        worker given back; None when the reply is no answer, which ``run(..., started)`` raises
+        (an error the engine reported; a worker gone, replaced). The quick place is freed."""
         try:
             reply: tuple[str, Any, float] = started.worker.connection.recv()
-        except BaseException as error:
-            started.failed = error
-            return None
-        started.reply = reply
-        if reply[0] != "ok":
+        except BaseException as error:  # whatever it was, the worker is no use now
+            self._in_background(self._replace, started.worker)
+            lost = isinstance(error, EOFError | OSError)
+            started.outcome = WorkerLost() if lost else InnographError("the query worker failed")
+            self._quick.release()
             return None
         try:
             return self._unpack(started.worker, reply, self._give_back)
+        except InnographError as error:
+            started.outcome = error
+            return None
         finally:
             self._quick.release()
 
+    def check(self, started: Started) -> bool:
+        """A started query still running at its ``check_at``: True to go on waiting for it (it
+        has barely worked: it waited for the CPU of a busy machine), its next check set;
+        False once settled, as ``run`` settles one (stopped at its deadline; long, in a long
+        place now or turned away when they are full), its quick place freed."""
+        if started.worker.connection.poll(0):
+            return True  # it has replied: ``answered`` takes it
+        long_s, working_s = self._thresholds(started.timeout_s)
+        now, worked = time.monotonic(), started.worker.cpu_since_answer()
+        if now < started.deadline and worked < working_s:
+            started.check_at = min(started.deadline, now + long_s)
+            return True
+        if now >= started.deadline:
+            if worked >= working_s:
+                self._costs.note(started.request.work, worked)
+            self._in_background(self._replace, started.worker)
+            started.outcome = QueryTimeout(started.timeout_s)
+        elif not self._long.acquire(blocking=False):  # as many long queries as workers
+            self._costs.note(started.request.work, worked)
+            self._in_background(self._replace, started.worker)
+            started.outcome = LongQueriesFull(self._queue_wait_s)
+        else:
+            self._pool_shrinks()  # it keeps its process in a long place; ``run`` waits for it
+            started.long = True
+        self._quick.release()
+        return False
+
     def abandon(self, started: Started) -> None:
-        """Let a started query end as ``run`` would end it, its answer unread: nobody waits for
-        it any more (the request failed before it was taken over)."""
-
-        def settle() -> None:
-            with contextlib.suppress(Exception):
-                self.run(started.request, started.timeout_s, started)
-
-        self._in_background(settle)
-
-    def _quick_run(self, started: Started) -> Answer:
-        """The rest of ``run``, in the quick place STARTED holds (released on every way out;
-        a long query goes on in a long place)."""
+        """Let a started query end as ``run`` would end it, in a thread of its own, its answer
+        unread: nobody waits for it any more."""
+        if started.outcome is not None:  # settled, and it holds nothing
+            return
         worker, request, timeout_s, deadline = (
             started.worker,
             started.request,
             started.timeout_s,
             started.deadline,
         )
+
+        def settle() -> None:
+            with contextlib.suppress(Exception):
+                if started.long:
+                    self._long_run(worker, request, timeout_s, deadline)
+                else:  # in its quick place still
+                    self._quick_run(worker, request, timeout_s, deadline, sent=True)
+
+        self._in_background(settle)
+
+    def _quick_run(
+        self,
+        worker: _Worker,
+        request: QueryRequest,
+        timeout_s: float,
+        deadline: float,
+        sent: bool = False,
+    ) -> Answer:
+        """The rest of ``run``, in a quick place taken (released on every way out; a long
+        query goes on in a long place), the query SENT already or not."""
         long_s, working_s = self._thresholds(timeout_s)
         try:
             try:
-                if not started.sent:
-                    if worker.cpu_s is None:  # a new worker: what it used to start is no query's
-                        self._await_ready(worker, deadline - time.monotonic())
+                if worker.cpu_s is None:  # a new worker: what it used to start is no query's
+                    self._await_ready(worker, deadline - time.monotonic())
+                if not sent:
                     worker.connection.send(request)
-                if started.failed is not None:
-                    raise started.failed
                 # Long is what has *worked* long: a query that waited for the CPU of a loaded
                 # machine is quick yet, and is not made to give its place up (or turned away).
-                reply = started.reply
-                while reply is None:
+                while True:
                     reply = self._receive(worker, min(long_s, deadline - time.monotonic()))
-                    if reply is None and (
-                        time.monotonic() >= deadline or worker.cpu_since_answer() >= working_s
+                    if (
+                        reply is not None
+                        or time.monotonic() >= deadline
+                        or worker.cpu_since_answer() >= working_s
                     ):
                         break
             except BaseException as error:  # whatever it was, the worker is no use now

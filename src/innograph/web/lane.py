@@ -29,10 +29,13 @@ from .http import EXPOSED, accepts_gzip, host_name
 from .runtime import Runtime
 from .sparql import FORM, SPARQL_QUERY, Asked, answer_headers, ask
 
-# A request line the lane takes: the endpoint, with a query string for a GET only.
-_LINE = re.compile(rb"(GET|POST) (/sparql(?:\?[^ ]*)?) HTTP/1\.1")
+# A request line the lane takes: the endpoint, with a query string for a GET only, in visible
+# ASCII but "#" (gunicorn drops a fragment, and refuses other bytes).
+_LINE = re.compile(rb"(GET|POST) (/sparql(?:\?[!\x24-\x7e]*)?) HTTP/1\.1")
 _NAME = re.compile(rb"[!#$%&'*+.^`|~0-9A-Za-z-]+")  # no "_": gunicorn drops such headers
-_HOST = re.compile(r"[A-Za-z0-9.-]+(?::[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](?::[0-9]{1,5})?")
+_HOST = re.compile(r"[A-Za-z0-9.-]+(?::([1-9][0-9]{0,4}))?")  # a name or IPv4, Werkzeug's port
+_INVALID_VALUE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")  # gunicorn refuses these (RFC 9110 5.5)
+_LENGTH = re.compile(r"[0-9]{1,18}")
 _QUERY_ALONE = re.compile(rb"query=([^&;]*)")  # one parameter, whose value the lane decodes
 # Headers that make the thread answer: conditions, framing, the connection's end, and what a
 # trusted proxy may set to change the request's scheme or path (gunicorn's defaults).
@@ -56,6 +59,9 @@ _LEFT_TO_THE_APP = frozenset(
 )
 
 
+GUNICORN_LIMITS = (8190, 100, 8190)  # what gunicorn takes a limit of 0 for
+
+
 @dataclass(frozen=True, slots=True)
 class Question:
     """A request the lane answers: the query as the view asks it, and what the server writes
@@ -74,8 +80,9 @@ class Lane:
         self, app: Flask, runtime: Runtime, workers: QueryWorkers, limits: tuple[int, int, int]
     ) -> None:
         """LIMITS: gunicorn's on the request line, the number of headers and a header's size
-        (0: none); a request near them is gunicorn's to refuse."""
-        self.limits = limits
+        (0: its defaults); a request near them is gunicorn's to refuse."""
+        pairs = zip(limits, GUNICORN_LIMITS, strict=True)
+        self.limits = tuple(given or default for given, default in pairs)
         self.runtime = runtime
         self.workers = workers
         self.settings = runtime.settings
@@ -94,10 +101,10 @@ class Lane:
         head, _, body = received.lstrip(b"\r\n").partition(b"\r\n\r\n")
         line, *fields = head.split(b"\r\n")
         matched = _LINE.fullmatch(line)
-        most_line, most_fields, most_field = (limit or 1 << 62 for limit in self.limits)
-        if matched is None or len(line) > most_line or len(fields) > most_fields:
+        most_line, most_fields, most_field = self.limits
+        if matched is None or len(line) + 2 > most_line or len(fields) > most_fields:
             return None
-        if any(len(field) > most_field for field in fields):
+        if any(len(field) + 2 > most_field or _INVALID_VALUE.search(field) for field in fields):
             return None
         method, target = matched[1].decode(), matched[2].decode("ascii")
         headers: dict[str, str] = {}
@@ -138,7 +145,7 @@ class Lane:
             if body or "content-length" in headers:
                 return None
             encoded = target.partition("?")[2].encode("ascii")
-        elif "?" in target or "content-length" not in headers:
+        elif "?" in target or not _LENGTH.fullmatch(headers.get("content-length", "")):
             return None
         else:
             kind, _, parameters = headers.get("content-type", "").partition(";")
@@ -154,9 +161,10 @@ class Lane:
         return urllib.parse.unquote_plus(matched[1].decode("ascii"), errors="strict")
 
     def _host_answered(self, host: str) -> bool:
-        """A Host the view would answer and build the same endpoint from (no default port,
-        which Werkzeug drops)."""
-        if not _HOST.fullmatch(host) or host.endswith((":80", ":443")):
+        """A Host the view would answer and build the same endpoint from (a port Werkzeug
+        takes, not the default one, which it drops)."""
+        matched = _HOST.fullmatch(host)
+        if matched is None or int(matched[1] or 1) > 65535 or host.endswith((":80", ":443")):
             return False
         return not self.trusted or host_name(host) in self.trusted
 
@@ -169,16 +177,12 @@ class Lane:
     def start(self, question: Question) -> Started | None:
         return self.workers.start(question.query, question.asked.timeout_s)
 
-    def answered(self, question: Question, started: Started) -> tuple[Answer, bool] | None:
-        """The started query's answer and whether the answer cache keeps it, paid from the
-        client's budget; None when its reply is no answer (``run`` says what it is)."""
-        answer = self.workers.answered(started)
-        if answer is None:
-            return None
+    def kept(self, question: Question, answer: Answer) -> bool:
+        """A worker's answer paid from the client's budget; whether the answer cache keeps it."""
         if question.client is not None:
             budgets = self.throttle.budgets
             budgets.spend(question.client, answer.seconds, failed=False, now=time.monotonic())
-        return answer, self.runtime.cache.put(question.query, answer)
+        return self.runtime.cache.put(question.query, answer)
 
     def head(self, question: Question, answer: Answer) -> bytes:
         """The view's headers of the answer, with those ``http`` adds, and the blank line."""

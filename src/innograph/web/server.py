@@ -230,7 +230,7 @@ class Server(BaseApplication):
         return app
 
 
-KEEP_ALIVE = b"Connection: keep-alive\r\n"
+KEEP_ALIVE, CLOSE = b"Connection: keep-alive\r\n", b"Connection: close\r\n"
 _OK = f"HTTP/1.1 200 OK\r\nServer: {SERVER}\r\n".encode("latin-1")
 HEAD_LIMIT = 64 * 1024  # a request head that has not ended by then is refused (431 or 414)
 _LENGTH = re.compile(rb"\r\ncontent-length[ \t]*:[ \t]*(\d+)", re.IGNORECASE)
@@ -462,7 +462,8 @@ class Worker(ThreadWorker):
         wait for the connection's next request; a slow reader leaves a thread to write the
         rest. The connection's socket is REGISTERED with the poller, or not."""
         self.nr += 1
-        parts = [kept.status_line, self._date(), KEEP_ALIVE, kept.headers, kept.body]
+        connection = KEEP_ALIVE if self.alive else CLOSE  # a stopping worker closes it after
+        parts = [kept.status_line, self._date(), connection, kept.headers, kept.body]
         try:
             sent = conn.sock.sendmsg(parts)  # gathered by the kernel: the body is not copied
         except BlockingIOError:
@@ -515,15 +516,23 @@ class Worker(ThreadWorker):
             return False
         if started is None:
             return False
+        try:
+            self.poller.register(started, selectors.EVENT_READ, partial(self._lane_replied, job))
+        except Exception:  # never awaited here: it ends unread, and the request waits its turn
+            self.log.exception("lane: cannot await the query of %s", job.conn.client)
+            self.lane.workers.abandon(started)  # type: ignore[union-attr]
+            return False
         job.started = started
         self.lane_jobs.append(job)
-        self.poller.register(started, selectors.EVENT_READ, partial(self._lane_replied, job))
         return True
 
     def _lane_next(self) -> None:
         """Start the waiting lane queries that a free worker can take now, in turn."""
-        while self.lane_waiting and self._lane_start(self.lane_waiting[0]):
-            self.lane_waiting.popleft()
+        try:
+            while self.lane_waiting and self._lane_start(self.lane_waiting[0]):
+                self.lane_waiting.popleft()
+        except Exception:  # never into the loop: they wait, then a thread takes them
+            self.log.exception("lane: cannot start waiting queries")
 
     def _lane_freed(self) -> None:
         """A thread freed a quick place (from that thread): the loop starts a waiting query."""
@@ -532,24 +541,20 @@ class Worker(ThreadWorker):
 
     def _lane_replied(self, job: _LaneJob, _pipe: Any) -> None:
         """A lane query's worker has replied: its answer is written, or the request goes to a
-        thread with the reply (an error the engine reported, a worker gone). Nothing may raise
-        into gunicorn's loop: a fault of the lane's own hands the request to a thread too."""
-        started = self._lane_leaves(job)
+        thread with the query, settled (an error the engine reported, a worker gone, which the
+        view raises). Nothing may raise into gunicorn's loop: a fault of the lane's own hands
+        the request to a thread too, which answers it again."""
         try:
-            answered = self.lane.answered(job.question, started)  # type: ignore[union-attr]
-            if answered is None:
+            started = self._lane_leaves(job)
+            answer = self.lane.workers.answered(started)  # type: ignore[union-attr]
+            if answer is None:
                 self._hand_over(job)
-                return
+            else:
+                job.started = None  # answered: the worker is given back, the place freed
+                kept = self.lane.kept(job.question, answer)  # type: ignore[union-attr]
+                self._lane_answer(job.conn, job.question, answer, job.received, job.start, kept)
         except Exception:
-            self.log.exception("lane: the reply to %s could not be read", job.conn.client)
-            self._hand_over(job)
-            return
-        answer, kept = answered
-        try:
-            self._lane_answer(job.conn, job.question, answer, job.received, job.start, kept)
-        except Exception:  # answered already, and cached if kept: the thread answers it again
-            self.log.exception("lane: the answer to %s could not be written", job.conn.client)
-            job.started = None
+            self.log.exception("lane: the answer to %s could not be made", job.conn.client)
             self._hand_over(job)
         self._lane_next()
 
@@ -576,8 +581,8 @@ class Worker(ThreadWorker):
         """The job's query, no longer awaited by the loop."""
         started = job.started
         assert started is not None, "a job the loop awaits was started"
-        self.poller.unregister(started)
         self.lane_jobs.remove(job)
+        self.poller.unregister(started)
         return started
 
     def _hand_over(self, job: _LaneJob) -> None:
@@ -594,15 +599,30 @@ class Worker(ThreadWorker):
         return min(due)
 
     def _lane_checks(self) -> None:
-        """Hand to a thread each lane query still running at its ``check_at`` (it may be a
-        long one, which ``run`` moves to a long place, or stops at its limit), and each
-        request that waited ``lane_wait_s`` for a worker (the thread waits the queue's time,
-        or readies a new worker, or replaces one gone)."""
-        self._lane_next()
+        """Check each lane query still running at its ``check_at``: one that has barely worked
+        (a busy machine) is awaited on, one stopped at its deadline or found long goes to a
+        thread, settled (with its long place, or what the view raises), never holding a quick
+        place that a thread would wait for. Then each request that waited ``lane_wait_s`` for
+        a worker goes to a thread (which waits the queue's time, readies a new worker, or
+        replaces one gone)."""
         now = time.monotonic()
-        for job in [job for job in self.lane_jobs if job.started and job.started.check_at <= now]:
-            self._lane_leaves(job)
+        workers: QueryWorkers = self.lane.workers  # type: ignore[union-attr]
+        due = [(job, job.started) for job in self.lane_jobs if job.started]
+        for job, started in due:
+            if started.check_at > now:
+                continue
+            try:
+                if workers.check(started):
+                    continue
+                self._lane_leaves(job)
+            except Exception:  # the loop's own fault: the query ends alone, a thread answers
+                self.log.exception("lane: cannot check the query of %s", job.conn.client)
+                with contextlib.suppress(Exception):
+                    self._lane_leaves(job)
+                workers.abandon(started)
+                job.started = None
             self._hand_over(job)
+        self._lane_next()
         while self.lane_waiting and self.lane_waiting[0].start + self.lane_wait_s <= now:
             self._hand_over(self.lane_waiting.popleft())
 
