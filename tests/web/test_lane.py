@@ -47,13 +47,18 @@ def get(query: str, more: str = "", accept: str = "") -> bytes:
     return f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n{accepted}\r\n".encode()
 
 
-@pytest.fixture
-def one_thread(seed_store: Path) -> Iterator[LiveServer]:
-    """One web worker with one thread and two query workers."""
-    env = {"INNOGRAPH_TEST_FUNCTIONS": "true", "INNOGRAPH_QUERY_WORKERS": "2"}
-    server = start_server(seed_store, env, options=("--threads", "1"))
+def serving(store: Path, threads: int, query_workers: int) -> Iterator[LiveServer]:
+    """One web worker with so many threads and query workers, and the test functions."""
+    env = {"INNOGRAPH_TEST_FUNCTIONS": "true", "INNOGRAPH_QUERY_WORKERS": str(query_workers)}
+    server = start_server(store, env, options=("--threads", str(threads)))
     yield server
     stop_server(server)
+
+
+@pytest.fixture
+def one_thread(seed_store: Path) -> Iterator[LiveServer]:
+    """One thread and two query workers."""
+    yield from serving(seed_store, 1, 2)
 
 
 @pytest.mark.parametrize("plain", [True, False], ids=["plain", "with-a-timeout"])
@@ -144,10 +149,7 @@ def _with_thread_parameter(raw: bytes) -> bytes:
 @pytest.fixture
 def one_query_worker(seed_store: Path) -> Iterator[LiveServer]:
     """Two threads and one query worker: plain queries queue in the loop, then in threads."""
-    env = {"INNOGRAPH_TEST_FUNCTIONS": "true", "INNOGRAPH_QUERY_WORKERS": "1"}
-    server = start_server(seed_store, env, options=("--threads", "2"))
-    yield server
-    stop_server(server)
+    yield from serving(seed_store, 2, 1)
 
 
 def test_plain_queries_queued_for_one_worker_are_all_answered_in_turn(

@@ -756,7 +756,7 @@ class QueryWorkers:
                 raise LongQueriesFull(self._queue_wait_s)
             self._pool_shrinks()
         finally:
-            self._quick.release()
+            self._quick.release()  # on every way out; a long query goes on in a long place
             if self.on_free is not None:
                 self.on_free()
         return self._long_run(worker, request, timeout_s, deadline)

@@ -8,8 +8,9 @@ alone) or a GET's ``?query=`` alone, over a kept-alive HTTP/1.1 connection, with
 or forwarding header. It asks them as the view does (``sparql.ask``, the same checks, budgets and
 answer cache) and writes the view's response; ``tests/web/test_lane.py`` holds the two to the
 same bytes. Anything else, and anything that goes wrong (a query the view would refuse, a reply
-that is no answer, a query that may be long), is left to the thread as before; a query already
-started goes with it (``sparql.Handed``), so that none runs twice."""
+that is no answer, a query found long or stopped at its limit), is left to a thread as before;
+a query already started goes with it (``sparql.Handed``), settled first so that it holds no
+quick place a thread may be waiting for, and none runs twice."""
 
 from __future__ import annotations
 
@@ -76,6 +77,9 @@ class Question:
 
 
 class Lane:
+    """What the event loop asks of the app for a plain query: the question, the cache, a
+    worker, the budget and the response's head."""
+
     def __init__(
         self, app: Flask, runtime: Runtime, workers: QueryWorkers, limits: tuple[int, int, int]
     ) -> None:

@@ -555,6 +555,10 @@ class Worker(ThreadWorker):
                 self._lane_answer(job.conn, job.question, answer, job.received, job.start, kept)
         except Exception:
             self.log.exception("lane: the answer to %s could not be made", job.conn.client)
+            held = job.started
+            if held is not None and held.outcome is None and not held.long:  # not settled
+                self.lane.workers.abandon(held)  # type: ignore[union-attr]
+                job.started = None
             self._hand_over(job)
         self._lane_next()
 
