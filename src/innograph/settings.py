@@ -104,8 +104,8 @@ class Settings:
         " fits in this many MB (a small store: 200 profiles come to 67 MB), read from the"
         " version's dumps once the worker has lived the time limit (it answers from disk"
         " meanwhile; queries then run 1.4 to 2 times as fast). Every worker holds its own copy:"
-        " count it times the query"
-        " workers (one per core by default) and the long queries' workers. 0 turns this off.",
+        " count it times the query workers (one per core by default) and the long queries'"
+        " workers. 0 turns this off.",
     )
     cache_max_age_s: int = setting(
         60, "INNOGRAPH_CACHE_MAX_AGE_S", "Cache-Control max-age of answers, in seconds."

@@ -592,12 +592,13 @@ class QueryWorkers:
     def start(self, request: QueryRequest, timeout_s: float) -> Started | None:
         """``run``'s first half, without waiting: the query sent now to an idle worker that is
         ready, in a quick place, or None where ``run`` would wait or look further (no place or
-        ready worker free now, a query known long). The caller waits for the reply on
+        ready worker free now). A query ``known_long`` is its caller's to send to ``run``.
+        The caller waits for the reply on
         ``Started.fileno`` and takes it with ``answered``, and calls ``check`` at
         ``Started.check_at`` until then; each settles the query (its quick place freed, its
         worker given back or replaced, or held in a long place), and a query ``run`` is to end
         goes to it, or to ``abandon``."""
-        if self.known_long(request, timeout_s) or not self._quick.acquire(blocking=False):
+        if not self._quick.acquire(blocking=False):
             return None
         worker = self._ready()
         if worker is None:

@@ -28,7 +28,7 @@ from ..query.workers import Answer, QueryRequest, QueryWorkers, Started
 from . import throttle
 from .http import EXPOSED, accepts_gzip, host_name
 from .runtime import Runtime
-from .sparql import FORM, SPARQL_QUERY, Asked, answer_headers, ask
+from .sparql import FORM, SPARQL_QUERY, Asked, answer_headers, ask, endpoint
 
 # A request line the lane takes: the endpoint, with a query string for a GET only, in visible
 # ASCII but "#" (gunicorn drops a fragment, and refuses other bytes).
@@ -128,9 +128,8 @@ class Lane:
         accept = headers.get("accept")
         if method == "GET" and "text/html" in (accept or "").lower():
             return None  # perhaps a browser's permalink: the view shows the query page
-        base = self.settings.public_base
-        endpoint = f"{base.rstrip('/')}/sparql" if base else f"http://{headers['host']}/sparql"
-        asked = ask(text, {}, parse_accept_header(accept, MIMEAccept), endpoint, self.runtime)
+        here = endpoint(self.settings.public_base, f"http://{headers['host']}/sparql")
+        asked = ask(text, {}, parse_accept_header(accept, MIMEAccept), here, self.runtime)
         client = None
         if self.throttle.on:
             forwarded = headers.get("x-forwarded-for")

@@ -35,11 +35,15 @@ SPARQL_UPDATE = "application/sparql-update"
 
 
 def _endpoint() -> str:
+    return endpoint(runtime().settings.public_base, request.base_url)
+
+
+def endpoint(public_base: str, asked_at: str) -> str:
     """The endpoint's own URL: under INNOGRAPH_PUBLIC_BASE when set (behind a proxy, the Host a
-    client sent names nothing), else the address the request came to. Relative IRIs in a query
-    resolve against it (SPARQL 1.1 Query, 4.1.1.1) and the service description names it."""
-    base = runtime().settings.public_base
-    return f"{base.rstrip('/')}/sparql" if base else request.base_url
+    client sent names nothing), else the address the request came to (ASKED_AT). Relative IRIs
+    in a query resolve against it (SPARQL 1.1 Query, 4.1.1.1) and the service description
+    names it."""
+    return f"{public_base.rstrip('/')}/sparql" if public_base else asked_at
 
 
 def _one(name: str, sources: list[list[str]]) -> str | None:
